@@ -1,0 +1,67 @@
+"""Seeding and reporting helpers that make a notebook's outputs reproducible.
+
+Every chapter starts with :func:`seed_everything`, which seeds Python, NumPy and
+torch and prints the seed, so the reader sees on the page which seed produced the
+numbers. :func:`sig` rounds a number to a few significant digits before it is
+printed or glued: stored outputs are compared by nbval as text, and the last
+digits of a float depend on the CPU and the number of threads.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import torch
+
+__all__ = ["seed_everything", "sig"]
+
+
+def seed_everything(seed: int = 0, *, verbose: bool = True) -> torch.Generator:
+    """Seed Python's, NumPy's and torch's global generators.
+
+    Args:
+        seed: Non-negative integer seed.
+        verbose: Print ``seed = <seed>`` so the seed is visible on the page.
+
+    Returns:
+        A fresh ``torch.Generator`` seeded with ``seed``, to pass as ``generator=``
+        to lvmkit functions that draw randomness.
+
+    Raises:
+        ValueError: If ``seed`` is not a non-negative integer.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if verbose:
+        print(f"seed = {seed}")
+    return torch.Generator().manual_seed(seed)
+
+
+def sig(x: float, digits: int = 3) -> float:
+    """Round ``x`` to ``digits`` significant digits (for printing and glueing).
+
+    Args:
+        x: A real number (Python, NumPy or a one-element torch tensor).
+        digits: Number of significant digits, at least 1.
+
+    Returns:
+        The rounded value as a Python float; NaN and infinities pass through.
+
+    Examples:
+        >>> sig(0.0123456, 3)
+        0.0123
+        >>> sig(98765.4, 2)
+        99000.0
+    """
+    if digits < 1:
+        raise ValueError(f"digits must be >= 1, got {digits}")
+    x = float(x.item() if hasattr(x, "item") else x)
+    if x == 0 or not math.isfinite(x):
+        return x
+    return round(x, digits - 1 - math.floor(math.log10(abs(x))))

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""One entry point for building, testing and re-executing the book.
+
+Standard library only, so it runs on a fresh machine with nothing but Python >= 3.10::
+
+    python3 tasks.py book        # -> _build/html/index.html
+    python3 tasks.py test        # unit tests + every notebook of _toc.yml through nbval
+    python3 tasks.py execute     # authors: re-execute notebooks in place, store outputs
+    python3 tasks.py checksums   # authors: rewrite data/SHA256SUMS
+    python3 tasks.py env         # only create or update .venv
+
+Each command creates (or reuses) the virtual environment ``.venv`` and installs the
+project into it (``pip install -e .[book,test,dev]``) when ``pyproject.toml`` changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+# torch is pinned for the install so that pip takes the CPU wheel that CI machines keep
+# on disk; an open range would let pip fetch a multi-GB CUDA build there. pyproject.toml
+# keeps the open range for users installing lvmkit into their own environment. Override
+# with LVMKIT_TORCH="torch" (or any requirement) to let pip choose.
+TORCH = os.environ.get("LVMKIT_TORCH", "torch==2.13.0")
+EXTRAS = ".[book,test,dev]"
+TIMES = ROOT / "data" / "execution_times.json"
+
+
+def log(msg: str) -> None:
+    print(f"[tasks] {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw) -> int:
+    return subprocess.call([str(c) for c in cmd], cwd=kw.pop("cwd", ROOT), **kw)
+
+
+def ensure_env() -> None:
+    """Create .venv and install the project if pyproject.toml changed since last time."""
+    if sys.version_info < (3, 10):
+        sys.exit("Python >= 3.10 is required")
+    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + TORCH.encode()).hexdigest()
+    stamp = VENV / f".installed-{key[:16]}"
+    if stamp.exists():
+        return
+    if not PY.exists():
+        log(f"creating virtual environment {VENV.name}/")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    log(f"installing {TORCH} and lvmkit{EXTRAS[1:]} into {VENV.name}/ (first run: a few minutes)")
+    pip = [PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if run([*pip, TORCH]) or run([*pip, "-e", EXTRAS]):
+        sys.exit("installation failed")
+    for old in VENV.glob(".installed-*"):
+        old.unlink()
+    stamp.touch()
+
+
+def toc_files() -> list[str]:
+    """Every file listed in _toc.yml, in reading order (without suffix)."""
+    text = (ROOT / "_toc.yml").read_text()
+    return re.findall(r"^\s*-?\s*(?:file|root):\s*['\"]?([^\s'\"]+)", text, re.M)
+
+
+def toc_notebooks() -> list[Path]:
+    notebooks = []
+    for name in toc_files():
+        path = ROOT / name
+        path = path if path.suffix else path.with_suffix(".ipynb")
+        if path.suffix == ".ipynb" and path.exists():
+            notebooks.append(path)
+    return notebooks
+
+
+def cmd_book(args: argparse.Namespace) -> int:
+    ensure_env()
+    opts = ["--keep-going", "--warningiserror"]
+    if args.all:
+        opts.append("--all")
+    rc = run([BIN / "jupyter-book", "build", ".", *opts])
+    if rc == 0:
+        log(f"book written to {ROOT / '_build' / 'html' / 'index.html'}")
+    return rc
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    ensure_env()
+    notebooks = [str(p.relative_to(ROOT)) for p in toc_notebooks()]
+    if not notebooks:
+        log("no notebooks found in _toc.yml: nothing for nbval to compare")
+        return 1
+    cmd = [
+        PY, "-m", "pytest", "tests", *notebooks,
+        "--nbval", "--nbval-current-env", "--nbval-cell-timeout=600",
+        "-n", args.workers, "--dist", "loadfile", *args.pytest_args,
+    ]
+    log(f"pytest: unit tests and {len(notebooks)} notebooks through nbval")
+    rc = run(cmd)
+    if rc == 5:  # pytest's "no tests collected" must not pass silently
+        log("pytest collected no tests")
+    return rc
+
+
+# Executes one notebook in a fresh kernel of the venv's Python and stores its outputs.
+_EXECUTE = """
+import sys, nbformat
+from pathlib import Path
+from nbclient import NotebookClient
+path = Path(sys.argv[1])
+nb = nbformat.read(path, as_version=4)
+NotebookClient(nb, timeout=900, kernel_name="python3",
+               resources={"metadata": {"path": str(path.parent)}}).execute()
+nbformat.write(nb, path)
+"""
+
+
+def execute_notebook(rel: str) -> int:
+    return run([PY, "-c", _EXECUTE, rel])
+
+
+def cmd_execute(args: argparse.Namespace) -> int:
+    ensure_env()
+    chosen = [ROOT / n for n in args.notebooks] or toc_notebooks()
+    times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+    for i, nb in enumerate(chosen, 1):
+        rel = str(nb.resolve().relative_to(ROOT))
+        if rel.endswith("execution-statistics.ipynb"):
+            continue  # executed last, once the other times are known
+        t0 = time.perf_counter()
+        rc = execute_notebook(rel)
+        dt = time.perf_counter() - t0
+        log(f"[{i}/{len(chosen)}] {rel}: {'ok' if rc == 0 else 'FAILED'} in {dt:.1f} s")
+        if rc:
+            return rc
+        times[rel] = round(dt, 1)
+    TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
+    stats = [p for p in toc_notebooks() if p.name == "execution-statistics.ipynb"]
+    for nb in stats:
+        rel = str(nb.relative_to(ROOT))
+        rc = execute_notebook(rel)
+        log(f"{rel}: {'ok' if rc == 0 else 'FAILED'}")
+        if rc:
+            return rc
+    return 0
+
+
+def cmd_checksums(args: argparse.Namespace) -> int:
+    lines = []
+    for path in sorted((ROOT / "data").rglob("*")):
+        if path.is_file() and path.suffix in {".npz", ".pt", ".npy", ".json"} and path != TIMES:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            lines.append(f"{digest}  {path.relative_to(ROOT / 'data').as_posix()}")
+    (ROOT / "data" / "SHA256SUMS").write_text("\n".join(lines) + ("\n" if lines else ""))
+    log(f"data/SHA256SUMS: {len(lines)} files")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("env", help="create or update .venv only")
+    p.set_defaults(func=lambda args: ensure_env() or 0)
+    p = sub.add_parser("book", help="build the HTML book into _build/html")
+    p.add_argument("--all", action="store_true", help="rebuild every page")
+    p.set_defaults(func=cmd_book)
+    p = sub.add_parser("test", help="run unit tests and nbval over every notebook in _toc.yml")
+    p.add_argument("--workers", default="auto", help="pytest-xdist workers (default: auto)")
+    p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    p.set_defaults(func=cmd_test)
+    p = sub.add_parser("execute", help="re-execute notebooks in place (default: all in _toc.yml)")
+    p.add_argument("notebooks", nargs="*")
+    p.set_defaults(func=cmd_execute)
+    p = sub.add_parser("checksums", help="rewrite data/SHA256SUMS")
+    p.set_defaults(func=cmd_checksums)
+    args = parser.parse_args()
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""environment.yml (conda route) and pyproject.toml (pip route) name the same dependencies."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# conda-forge names that differ from the PyPI names
+CONDA_TO_PYPI = {"pytorch": "torch"}
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    tomllib = pytest.importorskip("tomli")
+
+
+def _name(requirement: str) -> str:
+    name = re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0]
+    name = name.lower().replace("_", "-")
+    return CONDA_TO_PYPI.get(name, name)
+
+
+def pyproject_names() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = list(project["dependencies"])
+    for extra in ("book", "test", "dev"):
+        reqs += project["optional-dependencies"][extra]
+    return {_name(r) for r in reqs}
+
+
+def environment_names() -> set[str]:
+    names = set()
+    text = (ROOT / "environment.yml").read_text()
+    for line in text.split("\ndependencies:", 1)[1].splitlines():
+        m = re.match(r"^\s+-\s+([A-Za-z0-9_.\-\[\]]+.*)$", line)
+        if m and not m.group(1).startswith(("pip", "-", "python")):
+            names.add(_name(m.group(1)))
+    return names - {"pip"}
+
+
+def test_same_dependencies():
+    assert environment_names() == pyproject_names()
+
+
+def test_torch_range_admits_the_pinned_install_wheel():
+    text = (ROOT / "tasks.py").read_text()
+    pinned = re.search(r'"LVMKIT_TORCH", "torch==([0-9.]+)"', text).group(1)
+    spec = next(r for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+                if _name(r) == "torch")
+    lo, hi = re.search(r">=([0-9.]+),<([0-9.]+)", spec).groups()
+
+    def key(v):
+        return tuple(int(p) for p in v.split("."))
+
+    assert key(lo) <= key(pinned) < key(hi)

@@ -1,0 +1,106 @@
+"""Notebook hygiene: what nbval and the rendered book rely on.
+
+nbval re-executes each notebook and compares outputs with the stored ones; the
+book renders the stored outputs. Both only mean something if the stored outputs are
+a complete, clean, top-to-bottom run.
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import tasks  # noqa: E402
+
+NOTEBOOKS = tasks.toc_notebooks()
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{6,}")
+MACHINE_PATH = re.compile(r"(?:^|[\s'\"(=])/(?:home|root|tmp|usr|work|Users|opt|var)/|[A-Z]:\\\\")
+PROGRESS = re.compile(r"\d+%\|")
+TIMING = re.compile(r"\b(?:CPU times|Wall time|\d+(?:\.\d+)? ?(?:ms|µs|s) ± )")
+
+
+def ids(paths):
+    return [str(p.relative_to(ROOT)) for p in paths]
+
+
+def code_cells(path):
+    nb = json.loads(path.read_text())
+    return [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+
+
+def text_of(output):
+    if output["output_type"] == "stream":
+        return "".join(output["text"])
+    return "".join(output.get("data", {}).get("text/plain", ""))
+
+
+def test_toc_lists_existing_files_only():
+    for name in tasks.toc_files():
+        path = ROOT / name
+        assert any(path.with_suffix(s).exists() for s in (".ipynb", ".md")) or path.exists(), name
+
+
+def test_toc_has_notebooks():
+    assert NOTEBOOKS, "_toc.yml lists no notebook: nbval would compare nothing"
+
+
+def test_every_chapter_notebook_is_in_the_toc():
+    listed = set(NOTEBOOKS)
+    stray = [p for p in (ROOT / "chapters").rglob("*.ipynb")
+             if ".ipynb_checkpoints" not in p.parts and p not in listed]
+    assert not stray, f"notebooks missing from _toc.yml (untested, unrendered): {ids(stray)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_executed_in_order_in_a_fresh_kernel(path):
+    counts = [c["execution_count"] for c in code_cells(path)]
+    assert None not in counts, "some code cells were never executed: store outputs"
+    assert counts == list(range(1, len(counts) + 1)), f"execution counts {counts} are not 1..n"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_outputs_are_stored(path):
+    cells = code_cells(path)
+    assert sum(len(c["outputs"]) for c in cells) > 0, "no outputs stored"
+    first = "".join(cells[0]["source"])
+    assert "seed_everything(" in first and "use_style()" in first, "first cell is not the standard one"
+    assert any("seed = " in text_of(o) for o in cells[0]["outputs"]), "seed not shown on the page"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_outputs_are_clean(path):
+    for i, cell in enumerate(code_cells(path)):
+        for out in cell["outputs"]:
+            where = f"code cell {i}"
+            assert out["output_type"] != "error", f"{where} stored an error"
+            assert not (out["output_type"] == "stream" and out["name"] == "stderr"), f"{where}: stderr"
+            txt = text_of(out)
+            assert not ADDRESS.search(txt), f"{where} shows a memory address"
+            assert not MACHINE_PATH.search(txt), f"{where} shows a machine path"
+            assert not PROGRESS.search(txt), f"{where} shows a progress bar"
+            assert not TIMING.search(txt), f"{where} shows a timing"
+            data = out.get("data", {})
+            assert not {"image/svg+xml", "application/pdf"} & set(data), f"{where}: figures must be PNG"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_claims_are_asserted(path):
+    sources = "\n".join("".join(c["source"]) for c in code_cells(path))
+    assert "assert " in sources, "a chapter closes each claim with an assert"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_glued_values_are_rounded(path):
+    """A glued raw float would make nbval depend on the last digits of the CPU's arithmetic."""
+    for i, cell in enumerate(code_cells(path)):
+        for out in cell["outputs"]:
+            for mime, value in out.get("data", {}).items():
+                if "papermill.record" in mime or "scrapbook" in out.get("metadata", {}):
+                    if mime.endswith("text/plain"):
+                        txt = "".join(value)
+                        digits = re.findall(r"\d+\.(\d+)", txt)
+                        assert all(len(d) <= 8 for d in digits), f"cell {i} glues unrounded {txt}"
