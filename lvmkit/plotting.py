@@ -18,6 +18,10 @@ import numpy as np
 import torch
 
 __all__ = ["new_axes", "plot_densities_1d", "use_style"]
+__all__ += ["plot_learning_curves", "plot_prior_vs_average_posterior", "plot_reflection",
+            "plot_tree_rows"]
+__all__ += ["plot_image_grids", "plot_interpolations", "plot_posterior_families",
+            "plot_rate_distortion", "plot_salt_and_pepper"]  # part 3
 
 _STYLE = {
     "figure.figsize": (6.0, 3.6),
@@ -101,8 +105,334 @@ def plot_densities_1d(
 
 # --- Part 1: tree world, W / M / Q (functions added below this line) ---
 
+_PARTS_CMAP = mpl.colors.ListedColormap(["#f7f7f2", "#8c5a2b", "#3a9a5b"])
+
+
+def _show_map(ax: plt.Axes, m, shape: tuple[int, int] = (16, 16)) -> None:
+    ax.imshow(_np(m).reshape(shape), cmap=_PARTS_CMAP, vmin=0, vmax=2, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.spines[:].set_visible(False)
+
+
+def _show_binary(ax: plt.Axes, x, shape: tuple[int, int] = (16, 16)) -> None:
+    ax.imshow(_np(x).reshape(shape), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.spines[:].set_visible(True)
+    ax.spines[:].set_color("0.8")
+
+
+def plot_tree_rows(rows: dict[str, Sequence], *, kind: str = "map", axes=None,
+                   shape: tuple[int, int] = (16, 16), notes: dict[str, str] | None = None):
+    """Rows of trees, one row per model: part maps in colour or binary images.
+
+    Args:
+        rows: Row label -> array of shape ``(n, H*W)``; every row shows the same ``n``.
+        kind: ``"map"`` (sky / wood / leaf colours) or ``"image"`` (binary pixels).
+        axes: Array of axes of shape ``(len(rows), n)``; a new figure if ``None``.
+        shape: Image shape ``(H, W)``.
+        notes: Optional row label -> text written under the row's label.
+
+    Returns:
+        The array of axes.
+    """
+    if kind not in ("map", "image"):
+        raise ValueError(f"kind must be 'map' or 'image', got {kind!r}")
+    arrays = {k: _np(v) for k, v in rows.items()}
+    n = {len(v) for v in arrays.values()}
+    if len(n) != 1:
+        raise ValueError(f"every row must hold the same number of trees, got {n}")
+    n = n.pop()
+    if axes is None:
+        size = (1.0 * n + 1.2, 1.15 * len(rows))
+        _, axes = plt.subplots(len(rows), n, figsize=size, squeeze=False)
+    axes = np.asarray(axes).reshape(len(rows), n)
+    show = _show_map if kind == "map" else _show_binary
+    for r, (label, arr) in enumerate(arrays.items()):
+        for i in range(n):
+            show(axes[r, i], arr[i], shape)
+        axes[r, 0].set_ylabel(label + (f"\n{notes[label]}" if notes and label in notes else ""),
+                              rotation=0, ha="right", va="center", fontsize="small")
+    return axes
+
+
+def plot_reflection(world: dict[str, np.ndarray], model: dict[str, np.ndarray], *, axes=None,
+                    world_kind: str | Sequence[str] = "map",
+                    model_kind: str | Sequence[str] = "map",
+                    title: str | None = None,
+                    shape: tuple[int, int] = (16, 16)):
+    """The reflection metaphor built from real objects: W's layers above, M's below, mirrored.
+
+    The top row shows the world's variables from the top of its hierarchy down to the
+    image; the bottom row, flipped upside down like a reflection in water, shows what
+    the model holds. ``model_kind="features"`` draws signed feature images (red +, blue -).
+
+    Args:
+        world: Panel title -> map or image of shape ``(H*W,)``, top row, left to right.
+        model: Panel title -> panel of shape ``(H*W,)``, bottom row (at most as many).
+        axes: Array of axes of shape ``(2, len(world))``; a new figure if ``None``.
+        world_kind, model_kind: ``"map"``, ``"image"`` or ``"features"``, for every panel
+            of the row or one per panel.
+        title: Optional figure title.
+
+    Returns:
+        The array of axes.
+    """
+    ncols = max(len(world), len(model))
+    if axes is None:
+        _, axes = plt.subplots(2, ncols, figsize=(1.35 * ncols + 0.4, 3.3), squeeze=False)
+    axes = np.asarray(axes).reshape(2, ncols)
+
+    def draw(ax, panel, kind, flip):
+        img = _np(panel).reshape(shape)
+        img = img[::-1] if flip else img
+        if kind == "features":
+            v = np.abs(img).max() or 1.0
+            ax.imshow(img, cmap="RdBu_r", vmin=-v, vmax=v, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        elif kind == "map":
+            _show_map(ax, img, shape)
+        else:
+            _show_binary(ax, img, shape)
+
+    for row, panels, kinds in ((0, world, world_kind), (1, model, model_kind)):
+        kinds = [kinds] * len(panels) if isinstance(kinds, str) else list(kinds)
+        if len(kinds) != len(panels) or not set(kinds) <= {"map", "image", "features"}:
+            raise ValueError(f"kinds must be 'map', 'image' or 'features', one per panel: {kinds}")
+        for i in range(ncols):
+            ax = axes[row, i]
+            if i >= len(panels):
+                ax.axis("off")
+                continue
+            name, panel = list(panels.items())[i]
+            draw(ax, panel, kinds[i], flip=row == 1)
+            if row == 0:
+                ax.set_title(name, fontsize="small")
+            else:
+                ax.set_xlabel(name, fontsize="small")
+                for spine in ax.spines.values():
+                    spine.set_edgecolor("#4a7fb5")
+    axes[0, 0].figure.patch.set_facecolor("white")
+    label = {"xycoords": "axes fraction", "fontsize": "large", "weight": "bold"}
+    axes[0, 0].annotate("W", (-0.35, 0.5), **label)
+    axes[1, 0].annotate("M", (-0.35, 0.5), color="#4a7fb5", **label)
+    if title:
+        axes[0, 0].figure.suptitle(title)
+    return axes
+
+
+def plot_learning_curves(sizes, curves: dict[str, np.ndarray], *, truth: float | None = None,
+                         ax: plt.Axes | None = None, ylim: tuple[float, float] | None = None,
+                         ylabel: str = "held-out log-likelihood (nats per tree)") -> plt.Axes:
+    """Held-out log-likelihood against training-set size, one line per model.
+
+    Args:
+        sizes: Training-set sizes, shape ``(S,)`` (log-scaled axis).
+        curves: Label -> values of shape ``(S,)`` or ``(S, R)`` (R replicates: mean line,
+            min-max band).
+        truth: The true model's value, drawn as a dashed line.
+        ax: Axes; a new figure if ``None``.
+        ylim: Optional y limits.
+
+    Returns:
+        The axes drawn on.
+    """
+    ax = new_axes(ax)
+    sizes = _np(sizes)
+    for label, vals in curves.items():
+        vals = _np(vals).reshape(len(sizes), -1)
+        line, = ax.plot(sizes, vals.mean(1), marker="o", label=label)
+        if vals.shape[1] > 1:
+            ax.fill_between(sizes, vals.min(1), vals.max(1), color=line.get_color(), alpha=0.25)
+    if truth is not None:
+        ax.axhline(truth, color="k", ls="--", lw=1, label="true world")
+    ax.set_xscale("log")
+    ax.set_xlabel("training trees")
+    ax.set_ylabel(ylabel)
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_prior_vs_average_posterior(prior, averages: dict[str, np.ndarray], *,
+                                    ax: plt.Axes | None = None, floor: float = 1e-6) -> plt.Axes:
+    """Scatter of the average posterior of each latent state against its prior probability.
+
+    Points on the diagonal mean ``q(z) = r(z)``: Bayes' loop closes.
+
+    Args:
+        prior: ``r(z)`` over the latent states, shape ``(S,)``.
+        averages: Label -> average posterior ``q(z)``, shape ``(S,)``.
+        ax: Axes; a new figure if ``None``.
+        floor: Values below ``floor`` are drawn at ``floor`` (log axes).
+
+    Returns:
+        The axes drawn on.
+    """
+    ax = new_axes(ax)
+    prior = np.maximum(_np(prior), floor)
+    for label, avg in averages.items():
+        ax.scatter(prior, np.maximum(_np(avg), floor), s=6, alpha=0.6, label=label)
+    lo, hi = prior.min() / 2, max(prior.max(), *(np.max(_np(a)) for a in averages.values())) * 2
+    ax.plot([lo, hi], [lo, hi], color="k", lw=1, ls="--", label="q(z) = r(z)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("prior r(z) of a latent state")
+    ax.set_ylabel("average posterior q(z)")
+    ax.legend(fontsize="small", markerscale=2)
+    return ax
+
+
 
 # --- Part 2: sparse coding, Bayes' loop, intuitions 3-5 (functions added below this line) ---
 
 
 # --- Part 3: mutual information, VAEs, salt-and-pepper posteriors (functions added below this line) ---
+
+
+def _tile(images, shape: tuple[int, int], ncols: int) -> np.ndarray:
+    images = _np(images).reshape(-1, *shape)
+    n, (h, w) = len(images), shape
+    nrows = -(-n // ncols)
+    canvas = np.full((nrows * (h + 1) - 1, ncols * (w + 1) - 1), 0.5)
+    for i, im in enumerate(images):
+        r, c = divmod(i, ncols)
+        canvas[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = im
+    return canvas
+
+
+def plot_image_grids(grids: dict[str, Sequence], shape: tuple[int, int], *, ncols: int = 8,
+                     axes=None) -> np.ndarray:
+    """One panel per entry: flattened images ``(n, H*W)`` tiled ``ncols`` to a row.
+
+    Args:
+        grids: Panel title -> images of shape ``(n, H * W)`` with values in [0, 1].
+        shape: ``(H, W)``.
+        ncols: Images per row.
+        axes: ``len(grids)`` axes; a new row of panels if ``None``.
+
+    Returns:
+        The array of axes.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, len(grids), figsize=(3.0 * len(grids), 3.2), squeeze=False)
+    axes = np.ravel(axes)
+    if len(axes) != len(grids):
+        raise ValueError(f"need {len(grids)} axes, got {len(axes)}")
+    for ax, (title, images) in zip(axes, grids.items(), strict=True):
+        ax.imshow(_tile(images, shape, ncols), cmap="gray_r", vmin=0, vmax=1,
+                  interpolation="nearest")
+        ax.set_title(title)
+        ax.set_axis_off()
+    return axes
+
+
+def plot_interpolations(rows: dict[str, Sequence], shape: tuple[int, int], *,
+                        axes=None) -> np.ndarray:
+    """Image strips, one per row: decoded images along a path in latent space.
+
+    Args:
+        rows: Row title -> images of shape ``(T, H * W)`` in [0, 1].
+        shape: ``(H, W)``.
+        axes: ``len(rows)`` axes stacked vertically; new ones if ``None``.
+    """
+    n = {len(_np(v)) for v in rows.values()}
+    if len(n) != 1:
+        raise ValueError("every row must have the same number of images")
+    n = n.pop()
+    if axes is None:
+        _, axes = plt.subplots(len(rows), 1, figsize=(0.55 * n + 0.5, 1.0 * len(rows) + 0.3),
+                               squeeze=False)
+    axes = np.ravel(axes)
+    for ax, (title, images) in zip(axes, rows.items(), strict=True):
+        ax.imshow(_tile(images, shape, n), cmap="gray_r", vmin=0, vmax=1,
+                  interpolation="nearest")
+        ax.set_title(title, fontsize="small", loc="left")
+        ax.set_axis_off()
+    return axes
+
+
+def plot_posterior_families(grid, prior, families: dict[str, tuple], *, axes=None,
+                            xlabel: str = "z") -> np.ndarray:
+    """Posteriors ``q(z | y)`` of several ``y``, their measured average, and the prior.
+
+    Args:
+        grid: Points, shape ``(G,)``.
+        prior: Prior density on ``grid``, shape ``(G,)``.
+        families: Panel title -> ``(posteriors (K, G), average (G,))``.
+        axes: ``len(families)`` axes; new panels if ``None``.
+
+    Returns:
+        The array of axes.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, len(families), figsize=(4.0 * len(families), 3.2),
+                               sharey=True, squeeze=False)
+    axes = np.ravel(axes)
+    grid, prior = _np(grid), _np(prior)
+    for ax, (title, (posts, avg)) in zip(axes, families.items(), strict=True):
+        posts = _np(posts)
+        scale = min(1.0, 1.6 * prior.max() / posts.max())  # very narrow ones are shrunk
+        for k, p in enumerate(posts):
+            label = "posteriors" + (f" (x{scale:.2g})" if scale < 1 else "")
+            ax.plot(grid, p * scale, color="C0", lw=0.8, alpha=0.6, label=label if k == 0 else None)
+        ax.plot(grid, prior, color="k", lw=2.5, label="prior p(z)")
+        ax.plot(grid, _np(avg), color="C1", lw=1.5, ls="--", label="average posterior")
+        ax.set(title=title, xlabel=xlabel, ylim=(0, 2.5 * prior.max()))
+        ax.legend(loc="upper left", fontsize="x-small")
+    axes[0].set_ylabel("density")
+    return axes
+
+
+def plot_salt_and_pepper(codes: dict[str, Sequence], labels, *, axes=None, lim: float = 3.0,
+                         cbar_label: str = "held-out label") -> np.ndarray:
+    """2-D codes coloured by a held-out label, one panel per representation.
+
+    Args:
+        codes: Panel title -> codes of shape ``(n, 2)``.
+        labels: Integer labels, shape ``(n,)`` (used for colour only).
+        axes: ``len(codes)`` axes; new panels if ``None``.
+        lim: Axis limits ``[-lim, lim]``.
+        cbar_label: Label of the colour bar.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, len(codes), figsize=(3.6 * len(codes), 3.6), squeeze=False)
+    axes = np.ravel(axes)
+    labels = _np(labels)
+    for ax, (title, z) in zip(axes, codes.items(), strict=True):
+        z = _np(z)
+        if z.ndim != 2 or z.shape[1] != 2:
+            raise ValueError(f"codes {title!r} must have shape (n, 2), got {z.shape}")
+        sc = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5)
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), title=title, xlabel="$z_1$", ylabel="$z_2$")
+        ax.set_aspect("equal")
+    n_colours = int(labels.max()) + 1
+    plt.colorbar(sc, ax=axes[-1], ticks=range(n_colours), label=cbar_label)
+    return axes
+
+
+def plot_rate_distortion(points: dict[str, tuple[float, float]], *, ax=None,
+                         elbo_levels: Sequence[float] = ()) -> plt.Axes:
+    """Models on the rate-distortion plane with lines of constant ELBO ``-(D + R)``.
+
+    Args:
+        points: Label -> ``(rate, distortion)`` in nats.
+        ax: Axes; a new figure if ``None``.
+        elbo_levels: ELBO values for the dotted diagonals ``D = -ELBO - R``.
+    """
+    ax = new_axes(ax)
+    rates = np.array([r for r, _ in points.values()])
+    r_max = max(rates.max() * 1.15, 1.0)
+    grid = np.linspace(0, r_max, 2)
+    for e in elbo_levels:
+        ax.plot(grid, -e - grid, color="0.6", lw=0.8, ls=":")
+        ax.annotate(f"ELBO = {e:g}", (0, -e), fontsize="x-small", color="0.4",
+                    xytext=(2, 2), textcoords="offset points")
+    for i, (label, (r, d)) in enumerate(points.items()):
+        ax.scatter([r], [d], color=f"C{i % 10}", s=30, zorder=3, label=label)
+    ax.set(xlabel="rate R (nats)", ylabel="distortion D (nats)", xlim=(-0.05 * r_max, r_max))
+    ax.legend(fontsize="small", loc="upper right")
+    return ax
