@@ -17,7 +17,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-__all__ = ["new_axes", "plot_densities_1d", "use_style"]
+__all__ = [
+    "new_axes",
+    "plot_complexity_sweep",
+    "plot_densities_1d",
+    "plot_gabor_r2",
+    "plot_generate_vs_infer",
+    "plot_marginals",
+    "plot_posterior_tiling",
+    "plot_puzzle",
+    "plot_rank_histograms",
+    "plot_sparse_priors_2d",
+    "plot_tiles",
+    "plot_trajectories",
+    "use_style",
+]
 __all__ += ["plot_learning_curves", "plot_prior_vs_average_posterior", "plot_reflection",
             "plot_tree_rows"]
 __all__ += ["plot_image_grids", "plot_interpolations", "plot_posterior_families",
@@ -287,17 +301,268 @@ def plot_prior_vs_average_posterior(prior, averages: dict[str, np.ndarray], *,
 
 
 
-# --- Part 2: sparse coding, Bayes' loop, intuitions 3-5 (functions added below this line) ---
+# --- Part 2: sparse coding, Bayes' loop, intuitions 3-5 (functions below) ---
 
 
-# --- Part 3: mutual information, VAEs, salt-and-pepper posteriors (functions added below this line) ---
+def plot_posterior_tiling(
+    grid, prior, posteriors, *, axes=None,
+    titles: Sequence[str] = ("prior r(x)", "posteriors q(x | I)"), levels: int = 3,
+):
+    """Intuitions 4 and 5: a prior as an image beside a set of posteriors drawn as contours.
+
+    Args:
+        grid: A :class:`lvmkit.grid_posteriors.Grid2D`.
+        prior: Cell masses of the prior, shape ``(n, n)``.
+        posteriors: Cell masses, shape ``(M, n, n)``; each gets its own colour.
+        axes: Two axes; a new 1 x 2 figure if ``None``.
+        titles: Panel titles.
+        levels: Contour levels per posterior (fractions of its maximum).
+
+    Returns:
+        The two axes.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(7.0, 3.5), sharex=True, sharey=True)
+    ext = grid.extent
+    axes[0].imshow(_np(prior), origin="lower", extent=ext, cmap="Greys")
+    axes[1].imshow(_np(prior), origin="lower", extent=ext, cmap="Greys", alpha=0.35)
+    colours = plt.cm.tab10(np.arange(len(posteriors)) % 10)
+    for post, col in zip(_np(posteriors), colours, strict=True):
+        lv = post.max() * np.array([0.1, 0.4, 0.8][:levels])
+        axes[1].contour(grid.x1, grid.x2, post, levels=lv, colors=[col], linewidths=1.0)
+    for ax, title in zip(axes, titles, strict=True):
+        ax.set_title(title)
+        ax.set_xlabel("$x_1$")
+        ax.set_aspect("equal")
+    axes[0].set_ylabel("$x_2$")
+    return axes
+
+
+def plot_complexity_sweep(noise_stds, posterior_kl, prior_kl: float, *, ax=None,
+                          xlabel: str = "likelihood noise $\\sigma$") -> plt.Axes:
+    """Posterior non-Gaussianity (KL to its Gaussian fit) against the likelihood's width.
+
+    Args:
+        noise_stds: Shape ``(K,)``.
+        posterior_kl: Mean KL(posterior || Gaussian fit), shape ``(K,)`` or ``(K, 3)``
+            (mean, lower, upper quantile).
+        prior_kl: The same statistic for the prior (drawn as a horizontal line).
+    """
+    ax = new_axes(ax)
+    s, k = _np(noise_stds), _np(posterior_kl)
+    mean = k if k.ndim == 1 else k[:, 0]
+    ax.plot(s, mean, "o-", label="posteriors (mean over data)")
+    if k.ndim == 2:
+        ax.fill_between(s, k[:, 1], k[:, 2], alpha=0.25, label="10-90 % of data")
+    ax.axhline(prior_kl, color="k", ls="--", label="prior")
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("KL to best Gaussian (nats)")
+    ax.legend()
+    return ax
+
+
+def plot_puzzle(grid, posteriors, average, prior, *, axes=None):
+    """Intuition 5: multimodal posteriors (left), their average (middle), the prior (right).
+
+    The middle and right panels show log masses over a 10-nat range.
+
+    Args:
+        grid: The :class:`~lvmkit.grid_posteriors.Grid2D`.
+        posteriors: Cell masses of a few posteriors, ``(M, n, n)``.
+        average: Average posterior over many model images, ``(n, n)``.
+        prior: Prior cell masses, ``(n, n)``.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(9.0, 3.3), sharex=True, sharey=True)
+    ext = grid.extent
+    total = _np(posteriors).sum(0)
+    axes[0].imshow(np.sqrt(total / total.max()), origin="lower", extent=ext, cmap="Greys",
+                   alpha=0.4)
+    colours = plt.cm.tab10(np.arange(len(posteriors)) % 10)
+    for post, col in zip(_np(posteriors), colours, strict=True):
+        axes[0].contour(grid.x1, grid.x2, post, levels=post.max() * np.array([0.1, 0.5]),
+                        colors=[col], linewidths=1.0)
+    log_p = np.log(np.maximum(_np(prior), 1e-300))
+    top = log_p.max()
+    for ax, m in ((axes[1], _np(average)), (axes[2], _np(prior))):
+        ax.imshow(np.log(np.maximum(m, 1e-300)), origin="lower", extent=ext, cmap="magma",
+                  vmin=top - 10, vmax=top)
+    names = ("posteriors q(x | I)", "average posterior q(x)", "prior r(x)")
+    for ax, t in zip(axes, names, strict=True):
+        ax.set_title(t)
+        ax.set_xlabel("$x_1$")
+    axes[0].set_ylabel("$x_2$")
+    return axes
+
+
+def plot_sparse_priors_2d(alphas: Sequence[float], *, lim: float = 3.0, n: int = 201,
+                          axes=None):
+    """The 2-D densities ``r(x) ∝ exp(-|x_1|^a - |x_2|^a)`` for several shapes ``a``.
+
+    Each panel shows the log density (clipped 8 nats below its peak), so the
+    concentration of mass along the axes for ``a < 1`` is visible.
+    """
+    from lvmkit.grid_posteriors import Grid2D, sparse_log_density
+
+    if axes is None:
+        _, axes = plt.subplots(1, len(alphas), figsize=(2.3 * len(alphas), 2.5),
+                               sharex=True, sharey=True)
+    grid = Grid2D(-lim, lim, n)
+    for ax, a in zip(np.atleast_1d(axes), alphas, strict=True):
+        ld = sparse_log_density(grid.points, a).reshape(n, n)
+        ax.imshow(np.maximum(ld - ld.max(), -8), origin="lower", extent=grid.extent,
+                  cmap="magma")
+        ax.set_title(rf"$\alpha = {a:g}$")
+        ax.set_xlabel("$x_1$")
+    np.atleast_1d(axes)[0].set_ylabel("$x_2$")
+    return axes
+
+
+def plot_tiles(columns, *, n_cols: int | None = None, ax=None, title: str | None = None):
+    """Show the columns of ``columns (P, K)`` (square patches or atoms) as a tiled image,
+    each tile scaled to its own maximum absolute value (grey = 0)."""
+    c = _np(columns)
+    P, K = c.shape
+    side = round(np.sqrt(P))
+    n_cols = n_cols or int(np.ceil(np.sqrt(K)))
+    n_rows = int(np.ceil(K / n_cols))
+    canvas = np.full((n_rows * (side + 1) + 1, n_cols * (side + 1) + 1), np.nan)
+    for k in range(K):
+        r, q = divmod(k, n_cols)
+        tile = c[:, k].reshape(side, side)
+        canvas[1 + r * (side + 1): 1 + r * (side + 1) + side,
+               1 + q * (side + 1): 1 + q * (side + 1) + side] = tile / (np.abs(tile).max() + 1e-12)
+    ax = new_axes(ax, figsize=(0.45 * n_cols + 0.5, 0.45 * n_rows + 0.5))
+    cmap = mpl.colormaps["gray"].with_extremes(bad="white")
+    ax.imshow(canvas, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_gabor_r2(r2: dict[str, Sequence[float]], threshold: float, *, ax=None):
+    """Empirical CDFs of the Gabor goodness of fit (R^2) of several sets of atoms."""
+    ax = new_axes(ax)
+    for label, vals in r2.items():
+        v = np.sort(_np(vals))
+        ax.plot(v, np.arange(1, len(v) + 1) / len(v), label=label, drawstyle="steps-post")
+    ax.axvline(threshold, color="k", ls=":", label=f"good fit: $R^2 \\geq {threshold:g}$")
+    ax.set_xlabel("$R^2$ of the best-fitting localised Gabor")
+    ax.set_ylabel("fraction of atoms")
+    ax.legend()
+    return ax
+
+
+def plot_rank_histograms(results: dict, *, axes=None, latent: int | None = None):
+    """SBC rank histograms (all latents pooled, or one ``latent``), one panel per result.
+
+    Args:
+        results: Label -> :class:`lvmkit.diagnostics.SBCResult`.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, len(results), figsize=(2.4 * len(results), 2.6), sharey=True)
+    for ax, (label, res) in zip(np.atleast_1d(axes), results.items(), strict=True):
+        ranks = res.ranks.ravel() if latent is None else res.ranks[:, latent]
+        bins = np.arange(res.n_post + 2) - 0.5
+        ax.hist(ranks, bins=bins, density=True, color="C0" if res.p_value >= 0.01 else "C3")
+        ax.axhline(1 / (res.n_post + 1), color="k", ls="--", lw=1)
+        ax.set_title(f"{label}\np = {res.p_value:.2g}")
+        ax.set_xlabel("rank")
+    np.atleast_1d(axes)[0].set_ylabel("frequency")
+    return axes
+
+
+def plot_generate_vs_infer(r_x, q_x, model_images, data_images, *, epsilon: str, eta: str,
+                           axes=None, bins: int = 60, latent_lim: float = 4.0,
+                           pixel_lim: float = 4.0):
+    """The two sides of Bayes' loop with measured errors (the post's generate_vs_infer).
+
+    Top row: latent marginals (pooled over latents); bottom row: pixel marginals. Left
+    (generative side): r(x) and the model's images r(I). Right (inference side): the
+    average posterior q(x) against r(x), and the data p(I) against r(I). ``epsilon``
+    and ``eta`` are the measured mismatches, printed on the panels.
+
+    Args:
+        r_x, q_x: Latent samples from r(x) and from q(x), any shape.
+        model_images, data_images: Pixel values of model samples and of the data.
+        epsilon, eta: Text of the measured values (e.g. "0.12 ± 0.01").
+        latent_lim, pixel_lim: Half-width of the histograms' range in each row.
+    """
+    if axes is None:
+        _, axes = plt.subplots(2, 2, figsize=(7.5, 4.6), sharex="row")
+    kw = {"bins": np.linspace(-latent_lim, latent_lim, bins + 1), "density": True,
+          "histtype": "step", "lw": 1.5}
+    kw_pix = {**kw, "bins": np.linspace(-pixel_lim, pixel_lim, bins + 1)}
+    (a, b), (c, d) = axes
+    a.hist(_np(r_x).ravel(), color="C0", label="r(x)", **kw)
+    a.set_title("generative side: sample x ~ r(x)", color="C0")
+    c.hist(_np(model_images).ravel(), color="C0", label="r(I) (model)", **kw_pix)
+    c.set_title("... then I ~ p(I | x)", color="C0")
+    b.hist(_np(r_x).ravel(), color="C0", label="r(x)", **kw)
+    b.hist(_np(q_x).ravel(), color="C2", label="q(x) (avg. posterior)", **kw)
+    b.set_title(f"inference side: $\\eta$ = {eta}", color="C2")
+    d.hist(_np(model_images).ravel(), color="C0", label="r(I) (model)", **kw_pix)
+    d.hist(_np(data_images).ravel(), color="C2", label="p(I) (data)", **kw_pix)
+    d.set_title(f"data vs model: $\\epsilon$ = {epsilon}", color="C2")
+    for ax in (a, b):
+        ax.set_yscale("log")
+        ax.set_xlabel("latent value")
+        ax.legend(fontsize="small")
+    for ax in (c, d):
+        ax.set_yscale("log")
+        ax.set_xlabel("pixel value")
+        ax.legend(fontsize="small")
+    return axes
+
+
+def plot_marginals(samples: dict[str, Sequence[float]], *, ax=None, bins: int = 80,
+                   lim: float = 4.0, densities: dict | None = None, title: str | None = None):
+    """Histograms (log scale) of pooled latent samples, with optional density curves.
+
+    Args:
+        samples: Label -> samples.
+        densities: Label -> ``(grid, density)`` drawn as lines.
+    """
+    ax = new_axes(ax)
+    edges = np.linspace(-lim, lim, bins + 1)
+    for label, s in samples.items():
+        ax.hist(_np(s).ravel(), bins=edges, density=True, histtype="step", lw=1.5, label=label)
+    for label, (g, dens) in (densities or {}).items():
+        ax.plot(_np(g), _np(dens), "--", lw=1.2, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("latent value")
+    ax.set_ylabel("density")
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_trajectories(steps, series: dict[str, Sequence[float]], *, ax=None,
+                      xlabel: str = "iteration", ylabel: str = "", logy: bool = False):
+    """Line plot of several named sequences against ``steps``."""
+    ax = new_axes(ax)
+    for label, v in series.items():
+        ax.plot(_np(steps), _np(v), "o-", ms=3, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(fontsize="small")
+    return ax
+
+
+
+# --- Part 3: mutual information, VAEs, salt-and-pepper posteriors (functions below) ---
 
 
 def _tile(images, shape: tuple[int, int], ncols: int) -> np.ndarray:
     images = _np(images).reshape(-1, *shape)
     n, (h, w) = len(images), shape
     nrows = -(-n // ncols)
-    canvas = np.full((nrows * (h + 1) - 1, ncols * (w + 1) - 1), 0.5)
+    canvas = np.full((nrows * (h + 1) - 1, ncols * (w + 1) - 1), 0.2)
     for i, im in enumerate(images):
         r, c = divmod(i, ncols)
         canvas[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = im
@@ -425,14 +690,25 @@ def plot_rate_distortion(points: dict[str, tuple[float, float]], *, ax=None,
     """
     ax = new_axes(ax)
     rates = np.array([r for r, _ in points.values()])
+    dists = np.array([d for _, d in points.values()])
     r_max = max(rates.max() * 1.15, 1.0)
     grid = np.linspace(0, r_max, 2)
-    for e in elbo_levels:
-        ax.plot(grid, -e - grid, color="0.6", lw=0.8, ls=":")
-        ax.annotate(f"ELBO = {e:g}", (0, -e), fontsize="x-small", color="0.4",
-                    xytext=(2, 2), textcoords="offset points")
+    for k, e in enumerate(elbo_levels):
+        levels = ", ".join(f"{v:g}" for v in elbo_levels)
+        ax.plot(grid, -e - grid, color="0.6", lw=0.8, ls=":",
+                label=f"constant ELBO: {levels} nats" if k == 0 else None)
+    # labels of points with nearly equal rate are spread vertically so they do not overlap
+    gap = 0.045 * (dists.max() - dists.min() + 1.0)
+    label_y = dists.copy()
+    order = np.argsort(dists)
+    for a, b in zip(order[:-1], order[1:], strict=True):
+        if abs(rates[a] - rates[b]) < 0.1 * r_max and label_y[b] - label_y[a] < gap:
+            label_y[b] = label_y[a] + gap
     for i, (label, (r, d)) in enumerate(points.items()):
-        ax.scatter([r], [d], color=f"C{i % 10}", s=30, zorder=3, label=label)
+        ax.scatter([r], [d], color=f"C{i % 10}", s=30, zorder=3)
+        ax.annotate(label, (r, d), xytext=(r + 0.03 * r_max, label_y[i]), fontsize="x-small",
+                    color=f"C{i % 10}", va="center")
+    if elbo_levels:
+        ax.legend(loc="lower left", fontsize="x-small")
     ax.set(xlabel="rate R (nats)", ylabel="distortion D (nats)", xlim=(-0.05 * r_max, r_max))
-    ax.legend(fontsize="small", loc="upper right")
     return ax

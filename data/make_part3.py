@@ -1,0 +1,112 @@
+"""Train every model of part 3 and cache it: data/part3_{digits,shapes}.{pt,json}.
+
+Run from the repository root (about 3 minutes each on one CPU core; the two can run
+side by side):
+
+    .venv/bin/python data/make_part3.py --data digits
+    .venv/bin/python data/make_part3.py --data shapes
+
+Each model is trained with lvmkit.training.fit (Lightning, deterministic, seed 0). The
+trajectory depends on the CPU and the thread count, so the weights are cached rather
+than retrained in the notebooks, and the metrics computed right after training are
+stored next to them; tests/test_training.py checks that loading the weights
+reproduces those metrics. Pass --accelerator gpu (any Lightning accelerator) to train
+elsewhere.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lvmkit.datasets import load_digits_binary, load_shapes_split  # noqa: E402
+from lvmkit.probes import evaluate  # noqa: E402
+from lvmkit.training import fit  # noqa: E402
+from lvmkit.vae import build_vae  # noqa: E402
+
+# name -> model whose trained weights initialise it (the latent inputs of its decoder
+# start at zero): a decoder that already models the data before the encoder learns.
+WARM_START = {"digits_made_warm": "digits_made0"}
+
+# name: (data, decoder, n_latents, prior, beta, mmd_weight, epochs)
+MODELS = {
+    "digits_bernoulli": ("digits", "bernoulli", 2, "normal", 1.0, 0.0, 100),
+    "digits_bernoulli_laplace": ("digits", "bernoulli", 2, "laplace", 1.0, 0.0, 100),
+    "digits_made0": ("digits", "made", 0, "normal", 1.0, 0.0, 60),
+    "digits_made": ("digits", "made", 2, "normal", 1.0, 0.0, 60),
+    "digits_made_beta0.1": ("digits", "made", 2, "normal", 0.1, 0.0, 60),
+    "digits_made_beta0.3": ("digits", "made", 2, "normal", 0.3, 0.0, 60),
+    "digits_made_beta3": ("digits", "made", 2, "normal", 3.0, 0.0, 60),
+    "digits_made_infovae": ("digits", "made", 2, "normal", 0.1, 100.0, 60),
+    "digits_made_warm": ("digits", "made", 2, "normal", 1.0, 0.0, 30),
+    "shapes_bernoulli": ("shapes", "bernoulli", 4, "normal", 1.0, 0.0, 15),
+    "shapes_made0": ("shapes", "made", 0, "normal", 1.0, 0.0, 15),
+    "shapes_made": ("shapes", "made", 4, "normal", 1.0, 0.0, 15),
+    "shapes_render": ("shapes", "render", 4, "normal", 1.0, 0.0, 15),
+}
+
+
+def load_data(name):
+    """The fixed train/test data of a part-3 model: (x_train, y_train, x_test, y_test)."""
+    split = load_digits_binary() if name == "digits" else load_shapes_split()[0]
+    return split.x_train, split.y_train, split.x_test, split.y_test
+
+
+def config(name):
+    data, decoder, d, prior, beta, mmd, epochs = MODELS[name]
+    return {"data": data, "decoder": decoder, "n_latents": d, "prior": prior, "beta": beta,
+            "mmd_weight": mmd, "epochs": epochs, "n_pixels": 64 if data == "digits" else 144,
+            "warm_start": WARM_START.get(name)}
+
+
+def metrics(vae, data):
+    """The metrics stored at save time (and re-checked by the test): fixed generator."""
+    return evaluate(vae, *load_data(data), n_iw=50, n_mi_samples=5,
+                    generator=torch.Generator().manual_seed(0))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", choices=["digits", "shapes"], required=True)
+    ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument("--accelerator", default="cpu")
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    out_pt, out_json = (ROOT / "data" / f"part3_{args.data}.{ext}" for ext in ("pt", "json"))
+    weights = torch.load(out_pt, weights_only=True) if out_pt.exists() else {}
+    info = json.loads(out_json.read_text()) if out_json.exists() else {}
+    for name in args.only or [m for m in MODELS if MODELS[m][0] == args.data]:
+        cfg = config(name)
+        x_train = load_data(cfg["data"])[0]
+        torch.manual_seed(0)
+        vae = build_vae(cfg["decoder"], cfg["n_pixels"], cfg["n_latents"], prior=cfg["prior"])
+        if cfg["warm_start"]:
+            vae.load_state_dict(weights[cfg["warm_start"]], strict=False)
+            with torch.no_grad():
+                for layer in [*vae.decoder.cond, vae.decoder.cond_out]:
+                    layer.weight.zero_()
+        t0 = time.perf_counter()
+        fit(vae, x_train, beta=cfg["beta"], mmd_weight=cfg["mmd_weight"], epochs=cfg["epochs"],
+            batch_size=128 if cfg["data"] == "digits" else 256, lr=2e-3, seed=0,
+            accelerator=args.accelerator)
+        seconds = time.perf_counter() - t0
+        state = {k: v.detach().to(torch.float16) for k, v in vae.state_dict().items()}
+        vae.load_state_dict(state)  # stored in float16: the metrics are those of the stored weights
+        m = metrics(vae, cfg["data"])
+        print(f"{name}: {seconds:.0f} s, " + ", ".join(f"{k}={v:.3f}" for k, v in m.items()),
+              flush=True)
+        weights[name] = state
+        info[name] = {"config": cfg, "metrics": m, "train_seconds": round(seconds, 1)}
+        torch.save(weights, out_pt)
+        out_json.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

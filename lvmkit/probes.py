@@ -1,0 +1,173 @@
+r"""How useful and how self-consistent is a latent representation?
+
+* :func:`linear_probe_accuracy`, :func:`knn_accuracy`: held-out accuracy of a
+  logistic regression / k-nearest-neighbour classifier trained on codes (scikit-learn).
+  Labels enter here, never in training.
+* :func:`factor_r2`: held-out :math:`R^2` of a linear regression from codes to each
+  known factor.
+* :func:`neighbourhood_preservation`: mean fraction of each point's k nearest
+  neighbours in one space that are also among its k nearest neighbours in another.
+* :func:`aggregate_posterior_stats`: the mutual information :math:`I_q(x; z)` under
+  the aggregate posterior :math:`q(z) = \frac1N \sum_n q(z \mid x_n)`, and
+  :math:`\mathrm{KL}(q(z) \,\|\, p(z))`, by Monte Carlo. Both rest on the identity
+  (Hoffman & Johnson's "ELBO surgery")
+
+  .. math::
+      \underbrace{\mathbb E_x \mathrm{KL}(q(z \mid x) \| p(z))}_{\text{rate}}
+      = I_q(x; z) + \mathrm{KL}(q(z) \| p(z)).
+
+  The MI estimate is at most :math:`\log N`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from lvmkit.estimators import mi_from_posteriors
+
+__all__ = [
+    "AggregateStats",
+    "aggregate_posterior_stats",
+    "evaluate",
+    "factor_r2",
+    "knn_accuracy",
+    "linear_probe_accuracy",
+    "nearest_distance",
+    "neighbourhood_preservation",
+]
+
+
+def _np2d(name: str, a) -> np.ndarray:
+    a = a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
+    if a.ndim != 2 or not np.isfinite(a).all():
+        raise ValueError(f"{name} must be a finite 2-D array, got shape {a.shape}")
+    return a
+
+
+def linear_probe_accuracy(z_train, y_train, z_test, y_test) -> float:
+    """Test accuracy of a standardised multinomial logistic regression on codes."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    clf.fit(_np2d("z_train", z_train), np.asarray(y_train))
+    return float(clf.score(_np2d("z_test", z_test), np.asarray(y_test)))
+
+
+def knn_accuracy(z_train, y_train, z_test, y_test, k: int = 5) -> float:
+    """Test accuracy of a k-nearest-neighbour classifier (Euclidean) on codes."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    clf = KNeighborsClassifier(n_neighbors=k).fit(_np2d("z_train", z_train), np.asarray(y_train))
+    return float(clf.score(_np2d("z_test", z_test), np.asarray(y_test)))
+
+
+def factor_r2(z_train, f_train, z_test, f_test) -> np.ndarray:
+    """Held-out R^2 of a linear regression from codes to each factor column, ``(F,)``."""
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import r2_score
+
+    f_train, f_test = _np2d("f_train", f_train), _np2d("f_test", f_test)
+    reg = LinearRegression().fit(_np2d("z_train", z_train), f_train)
+    return r2_score(f_test, reg.predict(_np2d("z_test", z_test)), multioutput="raw_values")
+
+
+def nearest_distance(a, b) -> np.ndarray:
+    """For each row of ``a``, the L1 distance to its nearest row of ``b``, shape ``(n_a,)``.
+
+    For binary images this counts the pixels in which an image differs from the closest
+    reference image (the Hamming distance).
+    """
+    from scipy.spatial import cKDTree
+
+    return cKDTree(_np2d("b", b)).query(_np2d("a", a), k=1, p=1)[0]
+
+
+def neighbourhood_preservation(a, b, k: int = 10) -> float:
+    """Mean over points of |kNN_a(i) ∩ kNN_b(i)| / k (1: same neighbours; ~k/n: random)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    a, b = _np2d("a", a), _np2d("b", b)
+    if a.shape[0] != b.shape[0] or not 1 <= k < a.shape[0]:
+        raise ValueError("a and b need the same number of rows and 1 <= k < n")
+    ia = NearestNeighbors(n_neighbors=k + 1).fit(a).kneighbors(a, return_distance=False)[:, 1:]
+    ib = NearestNeighbors(n_neighbors=k + 1).fit(b).kneighbors(b, return_distance=False)[:, 1:]
+    return float(np.mean([len(set(r) & set(s)) / k for r, s in zip(ia, ib, strict=True)]))
+
+
+class AggregateStats(NamedTuple):
+    """Monte Carlo estimates (nats per datum) with standard errors over data points."""
+
+    rate: float
+    mutual_information: float
+    kl_aggregate_prior: float
+    rate_se: float
+    mi_se: float
+    kl_se: float
+
+
+@torch.no_grad()
+def aggregate_posterior_stats(model, x: torch.Tensor, n_samples: int = 10, *,
+                              generator=None) -> AggregateStats:
+    r"""Rate, :math:`I_q(x; z)` and :math:`\mathrm{KL}(q(z) \| p(z))` on the data ``x``.
+
+    For each datum and draw :math:`z \sim q(z \mid x_n)`:
+    :math:`\log q(z \mid x_n) - \log q(z)` (MI) and :math:`\log q(z) - \log p(z)` (KL),
+    with :math:`\log q(z) = \mathrm{logsumexp}_m \log q(z \mid x_m) - \log N`. Works for
+    any model with the latent model protocol of :mod:`lvmkit.vae` (``n_latents > 0``).
+    """
+    n = x.shape[0]
+    z, log_q = model.sample_posterior(x, n_samples, generator=generator)  # (S, N, d), (S, N)
+    log_agg = torch.empty_like(log_q)
+    for i in range(0, n, 64):  # log q(z_{s,i} | x_m) for every m, 64 data points at a time
+        lp = model.posterior_log_prob(x, z[:, i:i + 64, None, :])  # (S, C, N)
+        log_agg[:, i:i + 64] = torch.logsumexp(lp, dim=-1) - math.log(n)
+    log_p = model.prior().log_prob(z)
+    rate = mi_from_posteriors(log_q.T, log_p.T)  # reference p(z): the rate
+    mi = mi_from_posteriors(log_q.T, log_agg.T)  # reference q(z): the mutual information
+    kl = mi_from_posteriors(log_agg.T, log_p.T)  # E_q(z) log q(z) / p(z)
+    return AggregateStats(rate.value, mi.value, kl.value, rate.stderr, mi.stderr, kl.stderr)
+
+
+@torch.no_grad()
+def evaluate(model, x_train, y_train, x_test, y_test, *, n_iw: int = 100,
+             n_mi_samples: int = 10, generator: torch.Generator) -> dict[str, float]:
+    """Every part-3 number of a latent model (nats per image), as a flat dict.
+
+    Keys: ``test_ll`` and ``train_ll`` (importance-weighted, ``n_iw`` samples; the train
+    value on the first ``len(x_test)`` training images), ``gap`` (train - test),
+    ``elbo``, ``rate``, ``distortion`` (test, 1 sample), ``mi`` and ``kl_agg``
+    (:func:`aggregate_posterior_stats` on the test set), ``linear_probe`` and ``knn``
+    (one posterior sample ``z ~ q(z | x)`` per image, the code the model actually
+    transmits, training set -> held-out labels; the majority-class rate when the model has
+    no latents). A posterior *mean* would let a standardised probe read tiny shifts of the
+    mean that carry almost no information when the posteriors are as broad as the prior.
+    """
+    from lvmkit.vae import elbo_terms, iw_log_likelihood
+
+    n = len(x_test)
+    out = {"test_ll": float(iw_log_likelihood(model, x_test, n_iw, generator=generator).mean()),
+           "train_ll": float(iw_log_likelihood(model, x_train[:n], n_iw,
+                                               generator=generator).mean())}
+    out["gap"] = out["train_ll"] - out["test_ll"]
+    if model.n_latents == 0:
+        ll = out["test_ll"]
+        chance = float(np.bincount(np.asarray(y_test)).max() / n)
+        out.update(elbo=ll, rate=0.0, distortion=-ll, mi=0.0, kl_agg=0.0,
+                   linear_probe=chance, knn=chance)
+        return out
+    t = elbo_terms(model, x_test, 1, generator=generator)
+    out.update(elbo=float(t.elbo.mean()), rate=float(t.rate.mean()),
+               distortion=float(t.distortion.mean()))
+    st = aggregate_posterior_stats(model, x_test, n_mi_samples, generator=generator)
+    out.update(mi=st.mutual_information, kl_agg=st.kl_aggregate_prior)
+    z_tr = model.sample_posterior(x_train, 1, generator=generator)[0][0]
+    z_te = model.sample_posterior(x_test, 1, generator=generator)[0][0]
+    out.update(linear_probe=linear_probe_accuracy(z_tr, y_train, z_te, y_test),
+               knn=knn_accuracy(z_tr, y_train, z_te, y_test))
+    return out

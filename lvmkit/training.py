@@ -1,0 +1,76 @@
+"""Lightning around :class:`lvmkit.vae.VAE`: the module keeps the maths, this file the loop.
+
+:class:`LitVAE` only forwards batches to ``VAE.loss``; :func:`fit` builds a quiet,
+deterministic ``Trainer`` (no progress bar, model summary or logger) whose
+``accelerator``, ``devices`` and ``strategy`` pass straight through, so the same call
+trains on a laptop CPU, a GPU or several.
+
+Importing this module imports Lightning; ``import lvmkit`` does not.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from lvmkit.vae import VAE
+
+__all__ = ["LitVAE", "fit"]
+
+
+class LitVAE(pl.LightningModule):
+    """Train a VAE on ``D + beta R + mmd_weight MMD`` with Adam.
+
+    Args:
+        vae: The model (its parameters are trained in place).
+        beta: Weight of the rate (1: the ELBO).
+        mmd_weight: Weight of the MMD between aggregate posterior and prior (InfoVAE).
+        lr: Adam learning rate.
+    """
+
+    def __init__(self, vae: VAE, *, beta: float = 1.0, mmd_weight: float = 0.0,
+                 lr: float = 1e-3):
+        super().__init__()
+        if beta < 0 or mmd_weight < 0 or lr <= 0:
+            raise ValueError("beta and mmd_weight must be >= 0 and lr > 0")
+        self.vae, self.beta, self.mmd_weight, self.lr = vae, beta, mmd_weight, lr
+        self.history: list[float] = []
+
+    def training_step(self, batch, batch_idx):
+        (x,) = batch
+        loss = self.vae.loss(x, beta=self.beta, mmd_weight=self.mmd_weight)
+        self.history.append(float(loss.detach()))
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=self.lr)
+
+
+def fit(vae: VAE, x_train: torch.Tensor, *, beta: float = 1.0, mmd_weight: float = 0.0,
+        epochs: int = 100, batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
+        accelerator: str = "auto", devices="auto", strategy="auto",
+        fast_dev_run: bool = False, **trainer_kw) -> LitVAE:
+    """Train ``vae`` on the rows of ``x_train`` (shape ``(n, P)``) and return the LitVAE.
+
+    Seeds torch with ``seed`` (weights are assumed already initialised by the caller,
+    the batch order and Monte Carlo noise come from here) and asks Lightning for
+    deterministic algorithms. Extra keyword arguments go to ``pl.Trainer``.
+    """
+    if x_train.ndim != 2 or not torch.isfinite(x_train).all():
+        raise ValueError(f"x_train must be a finite (n, P) tensor, got {tuple(x_train.shape)}")
+    for name in ("pytorch_lightning", "lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    torch.manual_seed(seed)
+    loader = DataLoader(TensorDataset(x_train), batch_size=batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(seed))
+    lit = LitVAE(vae, beta=beta, mmd_weight=mmd_weight, lr=lr)
+    trainer = pl.Trainer(
+        max_epochs=epochs, accelerator=accelerator, devices=devices, strategy=strategy,
+        enable_progress_bar=False, enable_model_summary=False, logger=False,
+        enable_checkpointing=False, deterministic=True, fast_dev_run=fast_dev_run, **trainer_kw)
+    trainer.fit(lit, loader)
+    vae.cpu().eval()
+    return lit
