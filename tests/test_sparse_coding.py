@@ -1,0 +1,69 @@
+"""Dictionary learning and Gabor fitting; the cached dictionary reproduces its metrics."""
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from lvmkit import data_dir
+from lvmkit.patches import natural_patches
+from lvmkit.sparse_coding import fit_gabor, gabor, learn_dictionary, pca_components
+
+sys.path.insert(0, str(data_dir()))
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small matrices: one thread is fastest and immune to a busy machine's oversubscription."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+
+def test_cached_dictionary_reproduces_stored_metrics():
+    import make_dictionary as mk
+
+    fit = np.load(data_dir() / "dictionary.npz")
+    A = torch.from_numpy(fit["A"])
+    assert A.shape == (144, 144)
+    assert torch.allclose(A.norm(dim=0), torch.ones(144, dtype=torch.float64), atol=1e-6)
+    heldout = natural_patches(mk.N_HELDOUT, mk.SIZE, seed=1)
+    assert heldout.sha256 == str(fit["heldout_sha256"])
+    obj, sigma = mk.heldout_objective(A, heldout.patches, float(fit["penalty"]))
+    assert obj == pytest.approx(float(fit["heldout_objective"]), rel=1e-6)
+    assert sigma == pytest.approx(float(fit["noise_std"]), rel=1e-6)
+    for i in (0, 50):
+        assert fit_gabor(A[:, i]).r2 == pytest.approx(fit["gabor_r2"][i], abs=1e-3)
+
+
+def test_gabor_fit_recovers_a_gabor_and_rejects_noise():
+    true = np.array([1.0, 5.2, 6.1, 0.7, 0.18, 0.4, 1.6, 2.2])
+    img = gabor(true, 12)
+    fit = fit_gabor(img)
+    assert fit.r2 > 0.999
+    noise = np.random.default_rng(0).standard_normal(144)
+    assert fit_gabor(noise).r2 < 0.5
+
+
+def test_learn_dictionary_reduces_objective_and_keeps_norms():
+    x = natural_patches(2000, 8, seed=0).patches
+    res = learn_dictionary(x, 64, 0.5, n_steps=40, batch_size=128,
+                           generator=torch.Generator().manual_seed(0))
+    assert res.objective[-10:].mean() < 0.8 * res.objective[0]
+    assert torch.all(res.A.norm(dim=0) <= 1 + 1e-9)
+
+
+def test_without_norm_constraint_the_scale_runs_away():
+    """The degeneracy of intuition 3: atoms grow and codes shrink."""
+    x = natural_patches(1000, 8, seed=0).patches
+    res = learn_dictionary(x, 64, 0.5, n_steps=100, batch_size=128, method="sgd", lr=0.5,
+                           norm_constraint=False, generator=torch.Generator().manual_seed(0))
+    assert res.atom_norm[-1] > 1.5  # the atoms start at unit norm
+    assert res.code_scale[-1] < 0.7 * res.code_scale[1]
+
+
+def test_pca_components_are_orthonormal():
+    pcs = pca_components(natural_patches(1000, 6, seed=0).patches)
+    np.testing.assert_allclose((pcs.T @ pcs).numpy(), np.eye(36), atol=1e-10)
