@@ -119,7 +119,7 @@ from pathlib import Path
 from nbclient import NotebookClient
 path = Path(sys.argv[1])
 nb = nbformat.read(path, as_version=4)
-NotebookClient(nb, timeout=900, kernel_name="python3",
+NotebookClient(nb, timeout=900, kernel_name="python3", record_timing=False,
                resources={"metadata": {"path": str(path.parent)}}).execute()
 nbformat.write(nb, path)
 """

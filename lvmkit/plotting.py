@@ -23,10 +23,12 @@ __all__ = [
     "plot_densities_1d",
     "plot_gabor_r2",
     "plot_generate_vs_infer",
+    "plot_likelihood_vs_kl",
     "plot_marginals",
     "plot_posterior_tiling",
     "plot_puzzle",
     "plot_rank_histograms",
+    "plot_response_kurtosis",
     "plot_sparse_priors_2d",
     "plot_tiles",
     "plot_trajectories",
@@ -302,6 +304,71 @@ def plot_prior_vs_average_posterior(prior, averages: dict[str, np.ndarray], *,
 
 
 # --- Part 2: sparse coding, Bayes' loop, intuitions 3-5 (functions below) ---
+
+
+def plot_likelihood_vs_kl(panels: dict[str, dict], *, axes=None):
+    """Negative mean log-likelihood and KL(p_data || r) against a model parameter.
+
+    Each panel shows the negative mean log-likelihood of a data set, the Monte Carlo KL
+    estimate with 2-standard-error bars, optionally the exact KL, and the KL shifted up
+    by the data entropy H, which should lie on the likelihood curve.
+
+    Args:
+        panels: Title -> dict with keys ``param`` (G,), ``nll`` (G,), ``kl`` (G,),
+            ``kl_se`` (G,), ``entropy`` (float), optional ``kl_exact`` (G,), ``kl_floor``
+            (float, the smallest KL the family can reach) and ``xlabel``.
+        axes: Sequence of ``len(panels)`` axes; a new row of panels if ``None``.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
+        axes = axes[0]
+    for ax, (title, p) in zip(axes, panels.items(), strict=True):
+        x, kl, se, h = _np(p["param"]), _np(p["kl"]), _np(p["kl_se"]), float(p["entropy"])
+        ax.plot(x, _np(p["nll"]), "o-", ms=4, lw=2.5, alpha=0.6, color="C0",
+                label="$-\\frac{1}{D}\\sum \\log r(I_i)$")
+        ax.errorbar(x, kl, 2 * se, fmt="s", ms=3, color="C1", label="KL, Monte Carlo")
+        if p.get("kl_exact") is not None:
+            ax.plot(x, _np(p["kl_exact"]), "--", color="C1", lw=1, label="KL, exact")
+        ax.plot(x, kl + h, ":", color="k", lw=1.2, label="KL + H(p_data)")
+        if p.get("kl_floor") is not None:
+            ax.axhline(float(p["kl_floor"]), color="tab:red", ls="--", lw=1,
+                       label="best KL in family")
+        i = int(np.argmin(_np(p["nll"])))
+        ax.annotate("", (x[i], kl[i] + h), (x[i], kl[i]),
+                    arrowprops={"arrowstyle": "<->", "color": "0.4"})
+        ax.text(x[i], kl[i] + h / 2, f"  H = {h:.3g}", color="0.3", va="center")
+        ax.axhline(0, color="0.7", lw=0.8)
+        ax.set_xlabel(p.get("xlabel", "parameter"))
+        ax.set_ylabel("nats")
+        ax.set_title(title)
+    for ax in axes:
+        ax.legend(fontsize="small")
+    return axes
+
+
+def plot_response_kurtosis(kurtosis: dict[str, Sequence[float]], *, ax=None,
+                           reference: float = 0.0, title: str | None = None):
+    """Per-filter excess kurtosis of responses, one row of jittered dots per source.
+
+    Args:
+        kurtosis: Label -> excess kurtosis of each filter's responses, shape ``(F,)``.
+        reference: Value marked by a vertical line (0: a Gaussian).
+    """
+    ax = new_axes(ax)
+    rng = np.random.default_rng(0)
+    labels = list(kurtosis)
+    for row, label in enumerate(labels):
+        k = _np(kurtosis[label]).ravel()
+        ax.plot(k, row + 0.15 * rng.standard_normal(k.size), "o", ms=2.5, alpha=0.5,
+                color=f"C{row}")
+        ax.plot([k.mean()], [row], "k|", ms=22, mew=2)
+    ax.axvline(reference, color="0.5", ls="--", lw=1)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_xlabel("excess kurtosis of filter responses (bar: mean)")
+    if title:
+        ax.set_title(title)
+    return ax
 
 
 def plot_posterior_tiling(
