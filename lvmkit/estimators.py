@@ -3,17 +3,14 @@ r"""Estimators of Kullback-Leibler divergence and mutual information.
 Closed forms where they exist (Gaussians), Monte Carlo where densities can be
 evaluated, and nearest-neighbour estimators where only samples are available:
 
-=========================  ==============================================  =====================
-function                   estimates                                       needs
-=========================  ==============================================  =====================
-:func:`kl_gaussian`        KL(p || q), exact                               two Gaussians
-:func:`mi_gaussian`        I(x; y), exact                                  a joint covariance
-:func:`kl_monte_carlo`     E_p[log p - log q]                              samples of p, both log densities
-:func:`mi_from_posteriors` E_x KL(q(z|x) || p(z)) from z ~ q(z|x)          posterior and prior log densities
-:func:`kl_knn`             KL(p || q) (Wang, Kulkarni & Verdu 2009)        samples of p and of q
-:func:`mi_ksg`             I(x; y) (Kraskov, Stoegbauer & Grassberger)     paired samples
-:func:`kl_histogram_1d`    KL(p || q) in one dimension                     samples of p; samples or log density of q
-=========================  ==============================================  =====================
+- :func:`kl_gaussian`: KL(p || q), exact, between two Gaussians.
+- :func:`mi_gaussian`: I(x; y), exact, from a joint covariance.
+- :func:`kl_monte_carlo`: E_p[log p - log q] from samples of p and both log densities.
+- :func:`mi_from_posteriors`: E_x KL(q(z|x) || p(z)) from z ~ q(z|x) and both log densities.
+- :func:`kl_knn`: KL(p || q) from samples of p and q (Wang, Kulkarni & Verdu 2009).
+- :func:`mi_ksg`: I(x; y) from paired samples (Kraskov, Stoegbauer & Grassberger 2004).
+- :func:`kl_histogram_1d`: KL(p || q) in one dimension, from samples of p and samples
+  or the log density of q.
 
 All results are in nats.
 """

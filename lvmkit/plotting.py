@@ -10,6 +10,7 @@ Importing this module imports matplotlib; ``import lvmkit`` does not.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import matplotlib as mpl
@@ -768,7 +769,7 @@ def plot_rate_distortion(points: dict[str, tuple[float, float]], *, ax=None,
     gap = 0.045 * (dists.max() - dists.min() + 1.0)
     label_y = dists.copy()
     order = np.argsort(dists)
-    for a, b in zip(order[:-1], order[1:], strict=True):
+    for a, b in itertools.pairwise(order):
         if abs(rates[a] - rates[b]) < 0.1 * r_max and label_y[b] - label_y[a] < gap:
             label_y[b] = label_y[a] + gap
     for i, (label, (r, d)) in enumerate(points.items()):

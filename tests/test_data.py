@@ -22,11 +22,16 @@ def test_checksum(digest, name):
 
 @pytest.mark.parametrize(("digest", "name"), entries(), ids=[e[1] for e in entries()])
 def test_artifact_has_provenance(digest, name):
-    assert Path(name.strip()).name in (DATA / "README.md").read_text(), f"{name} undocumented in data/README.md"
+    assert Path(name.strip()).name in (DATA / "README.md").read_text(), (
+        f"{name} undocumented in data/README.md"
+    )
 
 
 def test_every_artifact_is_checksummed():
     listed = {e[1].strip() for e in entries()}
-    artifacts = {p.relative_to(DATA).as_posix() for p in DATA.rglob("*")
-                 if p.suffix in {".npz", ".pt", ".npy"}}
+    artifacts = {
+        p.relative_to(DATA).as_posix()
+        for p in DATA.rglob("*")
+        if p.suffix in {".npz", ".pt", ".npy"}
+    }
     assert artifacts <= listed, f"run `python3 tasks.py checksums`: {sorted(artifacts - listed)}"

@@ -47,8 +47,11 @@ def test_same_dependencies():
 def test_torch_range_admits_the_pinned_install_wheel():
     text = (ROOT / "tasks.py").read_text()
     pinned = re.search(r'"LVMKIT_TORCH", "torch==([0-9.]+)"', text).group(1)
-    spec = next(r for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-                if _name(r) == "torch")
+    spec = next(
+        r
+        for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+        if _name(r) == "torch"
+    )
     lo, hi = re.search(r">=([0-9.]+),<([0-9.]+)", spec).groups()
 
     def key(v):

@@ -17,10 +17,16 @@ from lvmkit import estimators as est
 
 def gaussian_pair(d=3, seed=0):
     g = torch.Generator().manual_seed(seed)
-    L1 = torch.randn(d, d, generator=g, dtype=torch.float64) * 0.4 + torch.eye(d, dtype=torch.float64)
-    L2 = torch.randn(d, d, generator=g, dtype=torch.float64) * 0.4 + torch.eye(d, dtype=torch.float64)
+    L1 = torch.randn(d, d, generator=g, dtype=torch.float64) * 0.4 + torch.eye(
+        d, dtype=torch.float64
+    )
+    L2 = torch.randn(d, d, generator=g, dtype=torch.float64) * 0.4 + torch.eye(
+        d, dtype=torch.float64
+    )
     p = MultivariateNormal(torch.zeros(d, dtype=torch.float64), L1 @ L1.T)
-    q = MultivariateNormal(torch.full((d,), 0.5, dtype=torch.float64), L2 @ L2.T + 0.5 * torch.eye(d))
+    q = MultivariateNormal(
+        torch.full((d,), 0.5, dtype=torch.float64), L2 @ L2.T + 0.5 * torch.eye(d)
+    )
     return p, q
 
 
@@ -29,8 +35,13 @@ def kl_formula(p, q):
     m0, S0, m1, S1 = (t.numpy() for t in (p.mean, p.covariance_matrix, q.mean, q.covariance_matrix))
     inv = np.linalg.inv(S1)
     d = len(m0)
-    return 0.5 * (np.trace(inv @ S0) + (m1 - m0) @ inv @ (m1 - m0) - d
-                  + np.linalg.slogdet(S1)[1] - np.linalg.slogdet(S0)[1])
+    return 0.5 * (
+        np.trace(inv @ S0)
+        + (m1 - m0) @ inv @ (m1 - m0)
+        - d
+        + np.linalg.slogdet(S1)[1]
+        - np.linalg.slogdet(S0)[1]
+    )
 
 
 def test_kl_gaussian_matches_formula():
@@ -53,8 +64,12 @@ def test_mi_gaussian_equals_kl_of_joint_from_product():
     p, _ = gaussian_pair(d=4, seed=3)
     C = p.covariance_matrix
     joint = MultivariateNormal(torch.zeros(4, dtype=torch.float64), C)
-    prod = MultivariateNormal(torch.zeros(4, dtype=torch.float64), torch.block_diag(C[:2, :2], C[2:, 2:]))
-    assert est.mi_gaussian(C, [0, 1], [2, 3]) == pytest.approx(float(est.kl_gaussian(joint, prod)), rel=1e-10)
+    prod = MultivariateNormal(
+        torch.zeros(4, dtype=torch.float64), torch.block_diag(C[:2, :2], C[2:, 2:])
+    )
+    assert est.mi_gaussian(C, [0, 1], [2, 3]) == pytest.approx(
+        float(est.kl_gaussian(joint, prod)), rel=1e-10
+    )
 
 
 @pytest.mark.parametrize("bad", [np.ones((2, 3)), np.array([[1.0, 2.0], [2.0, 1.0]])])
@@ -92,8 +107,11 @@ def test_mi_from_posteriors_on_linear_gaussian():
     m = LinearGaussian(torch.randn(3, 2, generator=g, dtype=torch.float64), 1.0, 0.5)
     _, images = m.sample(20_000, generator=g)
     post = m.posterior(images)
-    z = post.mean + torch.randn(images.shape[0], 2, generator=g, dtype=torch.float64) @ \
-        torch.linalg.cholesky(m.posterior_cov()).T
+    z = (
+        post.mean
+        + torch.randn(images.shape[0], 2, generator=g, dtype=torch.float64)
+        @ torch.linalg.cholesky(m.posterior_cov()).T
+    )
     e = est.mi_from_posteriors(post.log_prob(z), m.prior().log_prob(z))
     A = m.A.numpy()
     cov = np.block([[np.eye(2), A.T], [A, A @ A.T + 0.25 * np.eye(3)]])

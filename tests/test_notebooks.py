@@ -50,8 +50,11 @@ def test_toc_has_notebooks():
 
 def test_every_chapter_notebook_is_in_the_toc():
     listed = set(NOTEBOOKS)
-    stray = [p for p in (ROOT / "chapters").rglob("*.ipynb")
-             if ".ipynb_checkpoints" not in p.parts and p not in listed]
+    stray = [
+        p
+        for p in (ROOT / "chapters").rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts and p not in listed
+    ]
     assert not stray, f"notebooks missing from _toc.yml (untested, unrendered): {ids(stray)}"
 
 
@@ -67,7 +70,9 @@ def test_outputs_are_stored(path):
     cells = code_cells(path)
     assert sum(len(c["outputs"]) for c in cells) > 0, "no outputs stored"
     first = "".join(cells[0]["source"])
-    assert "seed_everything(" in first and "use_style()" in first, "first cell is not the standard one"
+    assert "seed_everything(" in first and "use_style()" in first, (
+        "first cell is not the standard one"
+    )
     assert any("seed = " in text_of(o) for o in cells[0]["outputs"]), "seed not shown on the page"
 
 
@@ -77,14 +82,18 @@ def test_outputs_are_clean(path):
         for out in cell["outputs"]:
             where = f"code cell {i}"
             assert out["output_type"] != "error", f"{where} stored an error"
-            assert not (out["output_type"] == "stream" and out["name"] == "stderr"), f"{where}: stderr"
+            assert not (out["output_type"] == "stream" and out["name"] == "stderr"), (
+                f"{where}: stderr"
+            )
             txt = text_of(out)
             assert not ADDRESS.search(txt), f"{where} shows a memory address"
             assert not MACHINE_PATH.search(txt), f"{where} shows a machine path"
             assert not PROGRESS.search(txt), f"{where} shows a progress bar"
             assert not TIMING.search(txt), f"{where} shows a timing"
             data = out.get("data", {})
-            assert not {"image/svg+xml", "application/pdf"} & set(data), f"{where}: figures must be PNG"
+            assert not {"image/svg+xml", "application/pdf"} & set(data), (
+                f"{where}: figures must be PNG"
+            )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))

@@ -1,3 +1,5 @@
+"""Seeding and rounding helpers."""
+
 import math
 import random
 
@@ -10,10 +12,20 @@ from lvmkit.reproducibility import seed_everything, sig
 
 def test_seed_everything_seeds_all_generators_and_prints(capsys):
     g = seed_everything(7)
-    first = (random.random(), np.random.rand(), torch.rand(1).item(), torch.rand(1, generator=g).item())
+    first = (
+        random.random(),
+        np.random.rand(),  # noqa: NPY002 - checks the legacy global RNG
+        torch.rand(1).item(),
+        torch.rand(1, generator=g).item(),
+    )
     assert capsys.readouterr().out == "seed = 7\n"
     g = seed_everything(7, verbose=False)
-    second = (random.random(), np.random.rand(), torch.rand(1).item(), torch.rand(1, generator=g).item())
+    second = (
+        random.random(),
+        np.random.rand(),  # noqa: NPY002 - checks the legacy global RNG
+        torch.rand(1).item(),
+        torch.rand(1, generator=g).item(),
+    )
     assert first == second
     assert capsys.readouterr().out == ""
 
@@ -26,8 +38,14 @@ def test_seed_everything_rejects_bad_seeds(bad):
 
 @pytest.mark.parametrize(
     ("x", "digits", "expected"),
-    [(0.0123456, 3, 0.0123), (98765.4, 2, 99000.0), (-1.23456, 4, -1.235), (0.0, 3, 0.0),
-     (torch.tensor(2.71828), 2, 2.7), (np.float32(3.14159), 3, 3.14)],
+    [
+        (0.0123456, 3, 0.0123),
+        (98765.4, 2, 99000.0),
+        (-1.23456, 4, -1.235),
+        (0.0, 3, 0.0),
+        (torch.tensor(2.71828), 2, 2.7),
+        (np.float32(3.14159), 3, 3.14),
+    ],
 )
 def test_sig(x, digits, expected):
     assert sig(x, digits) == expected
