@@ -16,14 +16,7 @@ from lvmkit.diagnostics import (
 )
 from lvmkit.models import LinearGaussian
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small matrices: one thread is fastest and immune to a busy machine's oversubscription."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 G = torch.Generator
 
 

@@ -12,13 +12,7 @@ from lvmkit.sparse_coding import fit_gabor, gabor, learn_dictionary, pca_compone
 
 sys.path.insert(0, str(data_dir()))
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small matrices: one thread is fastest and immune to a busy machine's oversubscription."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 
