@@ -8,14 +8,7 @@ from sklearn.linear_model import Lasso
 from lvmkit.inference import fista, hmc, lasso_objective, sample_posterior
 from lvmkit.models import LinearGaussian, SparseLinearGaussian
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small matrices: one thread is fastest and immune to a busy machine's oversubscription."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 
