@@ -42,8 +42,8 @@ __all__ += ["plot_image_grids", "plot_interpolations", "plot_posterior_families"
 
 _STYLE = {
     "figure.figsize": (6.0, 3.6),
-    "figure.dpi": 80,
-    "savefig.dpi": 80,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
     "figure.constrained_layout.use": True,
     "axes.spines.top": False,
     "axes.spines.right": False,

@@ -113,3 +113,47 @@ def test_glued_values_are_rounded(path):
                         txt = "".join(value)
                         digits = re.findall(r"\d+\.(\d+)", txt)
                         assert all(len(d) <= 8 for d in digits), f"cell {i} glues unrounded {txt}"
+
+
+def figure_cells(path):
+    return [c for c in code_cells(path)
+            if any("image/png" in o.get("data", {}) for o in c["outputs"])]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_figures_are_numbered_and_captioned(path):
+    """Every figure renders as a numbered figure (myst-nb cell metadata) that the text cites."""
+    markdown = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                         if c["cell_type"] == "markdown")
+    for i, cell in enumerate(figure_cells(path)):
+        fig = cell["metadata"].get("mystnb", {}).get("figure", {})
+        assert fig.get("name", "").startswith("fig-"), f"figure cell {i} has no fig-* label"
+        assert len(fig.get("caption", "")) > 20, f"figure {fig.get('name')} has no caption"
+        assert f"{{numref}}`{fig['name']}`" in markdown, f"{fig['name']} is never referenced"
+        assert "hide-input" in cell["metadata"].get("tags", []), f"{fig['name']}: input shown"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_figures_are_opaque(path):
+    """Opaque PNGs read the same on the book's light and dark themes."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    for cell in figure_cells(path):
+        for out in cell["outputs"]:
+            if "image/png" in out.get("data", {}):
+                png = Image.open(io.BytesIO(base64.b64decode(out["data"]["image/png"])))
+                alpha = np.asarray(png.convert("RGBA"))[..., 3]
+                assert alpha.min() == 255, "a figure has transparent pixels"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_markdown_has_no_control_characters(path):
+    r"""Catches "\frac" turned into a form feed by an unescaped string."""
+    for i, cell in enumerate(json.loads(path.read_text())["cells"]):
+        text = "".join(cell["source"])
+        bad = re.search(r"[\x00-\x08\x0b-\x1f]", text)
+        assert bad is None, f"cell {i} contains control character {bad.group()!r}"
