@@ -32,6 +32,21 @@ def code_cells(path):
     return [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
 
 
+# The first cell of every chapter, removed from the rendered page (tag remove-cell): a
+# downloaded notebook opened on Colab (or anywhere without the book's environment) fetches
+# the book and installs lvmkit; where lvmkit is importable (CI, Binder, a local .venv) it
+# does nothing and prints nothing.
+INSTALL_CELL = """\
+# Outside the book's environment (e.g. Colab): get the book's repository and install lvmkit.
+import importlib.util
+import sys
+
+if importlib.util.find_spec("lvmkit") is None:
+    !git clone --quiet --depth 1 https://github.com/lvmkit/executable-essays essays
+    %pip install --quiet -e essays
+    sys.path.insert(0, "essays")"""
+
+
 def text_of(output):
     if output["output_type"] == "stream":
         return "".join(output["text"])
@@ -69,6 +84,10 @@ def test_executed_in_order_in_a_fresh_kernel(path):
 def test_outputs_are_stored(path):
     cells = code_cells(path)
     assert sum(len(c["outputs"]) for c in cells) > 0, "no outputs stored"
+    install, cells = cells[0], cells[1:]
+    assert "".join(install["source"]) == INSTALL_CELL, "the install cell is missing or changed"
+    assert "remove-cell" in install["metadata"].get("tags", [])
+    assert install["outputs"] == [], "the install cell must do nothing where lvmkit is installed"
     first = "".join(cells[0]["source"])
     assert "seed_everything(" in first and "use_style()" in first, (
         "first cell is not the standard one"
@@ -157,3 +176,13 @@ def test_markdown_has_no_control_characters(path):
         text = "".join(cell["source"])
         bad = re.search(r"[\x00-\x08\x0b-\x1f]", text)
         assert bad is None, f"cell {i} contains control character {bad.group()!r}"
+
+
+def test_install_cell_is_valid_ipython():
+    """The install cell's shell and pip magics sit inside an if: IPython must transform them."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    code = TransformerManager().transform_cell(INSTALL_CELL)
+    compile(code, "install-cell", "exec")
+    assert "get_ipython().system('git clone" in code
+    assert "run_line_magic('pip', 'install --quiet -e essays')" in code
