@@ -49,7 +49,7 @@ def run(cmd: list[str], **kw) -> int:
 
 def ensure_env() -> None:
     """Create .venv and install the project if pyproject.toml changed since last time."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - run by the system Python, before any venv
         sys.exit("Python >= 3.10 is required")
     key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + TORCH.encode()).hexdigest()
     stamp = VENV / f".installed-{key[:16]}"
@@ -105,8 +105,13 @@ def cmd_test(args: argparse.Namespace) -> int:
         "--nbval", "--nbval-current-env", "--nbval-cell-timeout=600",
         "-n", args.workers, "--dist", "loadfile", *args.pytest_args,
     ]
+    env = dict(os.environ)
+    if args.threads:  # every process, notebook kernels included, inherits these
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env[var] = str(args.threads)
+        log(f"{args.threads} thread(s) per process for torch, numpy and scikit-learn")
     log(f"pytest: unit tests and {len(notebooks)} notebooks through nbval")
-    rc = run(cmd)
+    rc = run(cmd, env=env)
     if rc == 5:  # pytest's "no tests collected" must not pass silently
         log("pytest collected no tests")
     return rc
@@ -167,7 +172,8 @@ def cmd_checksums(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("env", help="create or update .venv only")
     p.set_defaults(func=lambda args: ensure_env() or 0)
@@ -176,6 +182,8 @@ def main() -> int:
     p.set_defaults(func=cmd_book)
     p = sub.add_parser("test", help="run unit tests and nbval over every notebook in _toc.yml")
     p.add_argument("--workers", default="auto", help="pytest-xdist workers (default: auto)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="threads per process (sets OMP/MKL/OPENBLAS_NUM_THREADS)")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     p.set_defaults(func=cmd_test)
     p = sub.add_parser("execute", help="re-execute notebooks in place (default: all in _toc.yml)")
