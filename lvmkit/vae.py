@@ -447,24 +447,23 @@ def load_cached(name: str, data: str, *, directory=None) -> tuple[VAE, dict]:
     """Load a part-3 model trained by ``data/make_part3.py``.
 
     Reads ``part3_<data>.json`` (configuration and the metrics stored at save time) and
-    ``part3_<data>.pt`` (float16 state dicts, loaded with ``weights_only=True``).
+    ``part3_<data>.pt`` (float16 state dicts, loaded with ``weights_only=True``), both
+    checked against ``data/MANIFEST.json`` first (:mod:`lvmkit.artifacts`).
 
     Returns:
         ``(vae, record)``: the model in float32 and eval mode, and its JSON record
         (``config``, ``metrics``, ``train_seconds``).
     """
-    import json
-    from pathlib import Path
+    from lvmkit.artifacts import load_json, load_weights
 
-    from lvmkit import data_dir
-
-    directory = Path(directory) if directory is not None else data_dir()
-    records = json.loads((directory / f"part3_{data}.json").read_text())
+    if data not in ("digits", "shapes"):
+        raise ValueError(f"data must be 'digits' or 'shapes', got {data!r}")
+    records = load_json(f"part3_{data}.json", directory)
     if name not in records:
         raise ValueError(f"no model {name!r} in part3_{data}.json; have {sorted(records)}")
     rec = records[name]
     cfg = rec["config"]
     vae = build_vae(cfg["decoder"], cfg["n_pixels"], cfg["n_latents"], prior=cfg["prior"])
-    weights = torch.load(directory / f"part3_{data}.pt", weights_only=True)[name]
+    weights = load_weights(f"part3_{data}.pt", directory)[name]
     vae.load_state_dict(weights)
     return vae.float().eval(), rec

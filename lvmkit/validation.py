@@ -141,7 +141,8 @@ def as_float_tensor(
 
 def _bad_count(t) -> str:
     bad = ~(torch.isfinite(t) if torch.is_tensor(t) else np.isfinite(t))
-    return f"{int(bad.sum())} non-finite of {bad.size if isinstance(bad, np.ndarray) else bad.numel()}"
+    total = bad.size if isinstance(bad, np.ndarray) else bad.numel()
+    return f"{int(bad.sum())} non-finite of {total}"
 
 
 def as_float_array(

@@ -1,7 +1,6 @@
 """Tests of the discrete models M, the amortised Q and the categorical mixture."""
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,11 +140,10 @@ def test_validation():
 
 
 def test_cached_models_reproduce_their_stored_metrics():
-    from lvmkit import data_dir
+    from lvmkit.artifacts import load_npz
     from lvmkit.treeworld import TreeWorld
 
-    path = Path(data_dir()) / "treeworld.npz"
-    cache = np.load(path)
+    cache = load_npz("treeworld.npz")
     model = BinaryFactorModel(cache["m_prior_probs"], cache["m_weights"], cache["m_bias"])
     world = TreeWorld.default()
     test = world.sample(1000, generator=np.random.default_rng(2)).images
