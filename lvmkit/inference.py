@@ -301,6 +301,7 @@ def sample_posterior(
 
 
 def _validate_lasso(images, A, x, penalty) -> None:
+    validation.check_same_device(images=images, A=A, x=x)
     A = validation.as_float_tensor("A", A, shape=("P", "N"))
     validation.as_float_tensor("images", images, shape=("B", A.shape[0]))
     validation.as_float_tensor("x", x, shape=("B", A.shape[1]))
@@ -310,6 +311,7 @@ def _validate_lasso(images, A, x, penalty) -> None:
 
 def _validate_fista(images, A, penalty, n_iter, tol, x0, gram, lipschitz, chunk_size) -> None:
     """Every argument of :func:`fista`, before any work: name, expectation, value."""
+    validation.check_same_device(images=images, A=A, x0=x0, gram=gram)
     A = validation.as_float_tensor("A", A, shape=("P", "N"))
     P, N = A.shape
     images = validation.as_float_tensor("images", images, shape=("B", P))
@@ -354,5 +356,6 @@ def _validate_hmc(log_prob_and_grad, x0, n_samples, n_warmup, n_leapfrog, step_s
 def _validate_sample_posterior(model, images) -> None:
     if not isinstance(model, SparseLinearGaussian):
         raise TypeError(f"model must be a SparseLinearGaussian, got {validation.describe(model)}")
+    validation.check_same_device(images=images, A=model.A)
     images = validation.as_float_tensor("images", images, shape=("B", model.n_pixels))
     validation.check_same_device(images=images, A=model.A)

@@ -228,6 +228,6 @@ def _check_matrix(A) -> torch.Tensor:
 
 
 def _check_last_dim(A: torch.Tensor, name: str, value, size: int) -> torch.Tensor:
-    value = validation.as_float_tensor(name, value, shape=(..., size))
     validation.check_same_device(A=A, **{name: value})
+    value = validation.as_float_tensor(name, value, shape=(..., size))
     return value.to(A.dtype)
