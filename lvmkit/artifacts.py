@@ -25,7 +25,7 @@ MANIFEST = "MANIFEST.json"
 _verified: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256
 
 
-class ArtifactError(OSError):
+class ArtifactError(ValueError):
     """A cached file is missing, not in the manifest, or differs from its recorded hash."""
 
 
@@ -42,7 +42,8 @@ def manifest(directory: str | Path | None = None) -> dict[str, dict]:
     """
     path = _directory(directory) / MANIFEST
     if not path.is_file():
-        raise ArtifactError(f"no {MANIFEST} in {path.parent}: run `python3 tasks.py checksums`")
+        raise ArtifactError(f"directory {path.parent} has no {MANIFEST}: run "
+                            "`python3 tasks.py checksums`")
     return {entry["path"]: entry for entry in json.loads(path.read_text())["files"]}
 
 
@@ -71,7 +72,7 @@ def verify(name: str, directory: str | Path | None = None) -> Path:
     root = _directory(directory)
     entries = manifest(root)
     if name not in entries:
-        raise ArtifactError(f"{name} is not listed in {root / MANIFEST}; known files: "
+        raise ArtifactError(f"name {name!r} is not listed in {root / MANIFEST}; known files: "
                             f"{sorted(entries)}")
     entry, path = entries[name], root / name
     how = f"regenerate it with `{entry['command']}`" if entry.get("command") else \

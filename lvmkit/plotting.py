@@ -78,6 +78,8 @@ def use_style() -> None:
 def new_axes(ax: plt.Axes | None = None, **subplots_kw) -> plt.Axes:
     """Return ``ax`` if given, else the axes of a new figure."""
     if ax is not None:
+        if not isinstance(ax, plt.Axes):
+            raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
         return ax
     _, ax = plt.subplots(**subplots_kw)
     return ax
@@ -122,7 +124,8 @@ def plot_densities_1d(
     for label, dens in densities.items():
         dens = _np(dens, "densities")
         if dens.shape != grid.shape:
-            raise ValueError(f"density {label!r} has shape {dens.shape}, expected {grid.shape}")
+            raise ValueError(f"densities[{label!r}] must have the grid's shape {grid.shape}, got "
+                             f"{dens.shape}")
         ax.plot(grid, dens, label=label, **styles.get(label, {}))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
@@ -173,7 +176,7 @@ def plot_tree_rows(rows: dict[str, Sequence], *, kind: str = "map", axes=None,
     arrays = {k: _np(v, "rows") for k, v in rows.items()}
     n = {len(v) for v in arrays.values()}
     if len(n) != 1:
-        raise ValueError(f"every row must hold the same number of trees, got {n}")
+        raise ValueError(f"rows must all hold the same number of trees, got {n}")
     n = n.pop()
     if axes is None:
         size = (1.0 * n + 1.2, 1.15 * len(rows))
@@ -490,6 +493,9 @@ def plot_sparse_priors_2d(alphas: Sequence[float], *, lim: float = 3.0, n: int =
     """
     from lvmkit.grid_posteriors import Grid2D, sparse_log_density
 
+    alphas = _np(alphas, "alphas")
+    if alphas.ndim != 1 or not (alphas > 0).all():
+        raise ValueError(f"alphas must be a list of shapes > 0, got {alphas}")
     if axes is None:
         _, axes = plt.subplots(1, len(alphas), figsize=(2.3 * len(alphas), 2.5),
                                sharex=True, sharey=True)
@@ -544,8 +550,10 @@ def plot_rank_histograms(results: dict, *, axes=None, latent: int | None = None)
     """SBC rank histograms (all latents pooled, or one ``latent``), one panel per result.
 
     Args:
-        results: Label -> :class:`lvmkit.diagnostics.SBCResult`.
+        results: Label -> :class:`lvmkit.diagnostics.SBCResult` (at least one).
     """
+    if not results:
+        raise ValueError("results must hold at least one SBCResult, got an empty dict")
     if axes is None:
         _, axes = plt.subplots(1, len(results), figsize=(2.4 * len(results), 2.6), sharey=True)
     for ax, (label, res) in zip(np.atleast_1d(axes), results.items(), strict=True):
@@ -692,7 +700,7 @@ def plot_interpolations(rows: dict[str, Sequence], shape: tuple[int, int], *,
     """
     n = {len(_np(v, "rows")) for v in rows.values()}
     if len(n) != 1:
-        raise ValueError("every row must have the same number of images")
+        raise ValueError(f"rows must all have the same number of images, got {n}")
     n = n.pop()
     if axes is None:
         _, axes = plt.subplots(len(rows), 1, figsize=(0.55 * n + 0.5, 1.0 * len(rows) + 0.3),
@@ -775,8 +783,8 @@ def plot_rate_distortion(points: dict[str, tuple[float, float]], *, ax=None,
         elbo_levels: ELBO values for the dotted diagonals ``D = -ELBO - R``.
     """
     ax = new_axes(ax)
-    rates = np.array([r for r, _ in points.values()])
-    dists = np.array([d for _, d in points.values()])
+    rates = _np([r for r, _ in points.values()], "points")
+    dists = _np([d for _, d in points.values()], "points")
     r_max = max(rates.max() * 1.15, 1.0)
     grid = np.linspace(0, r_max, 2)
     for k, e in enumerate(elbo_levels):
