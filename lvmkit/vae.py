@@ -95,7 +95,7 @@ def make_prior(kind: str, n_latents: int, *, dtype=torch.float32, device=None) -
     Event shape ``(n_latents,)``.
     """
     if kind not in PRIORS:
-        raise ValueError(f"kind must be one of {PRIORS}, got {kind!r}")
+        raise ValueError(f"kind must be a prior in {PRIORS}, got {kind!r}")
     validation.check_int("n_latents", n_latents, 0)
     zeros = torch.zeros(n_latents, dtype=dtype, device=device)
     if kind == "normal":
