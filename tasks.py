@@ -6,7 +6,7 @@ Standard library only, so it runs on a fresh machine with nothing but Python >= 
     python3 tasks.py book        # -> _build/html/index.html
     python3 tasks.py test        # unit tests + every notebook of _toc.yml through nbval
     python3 tasks.py execute     # authors: re-execute notebooks in place, store outputs
-    python3 tasks.py checksums   # authors: rewrite data/SHA256SUMS
+    python3 tasks.py checksums   # authors: rewrite data/MANIFEST.json (+ SHA256SUMS)
     python3 tasks.py env         # only create or update .venv
 
 Each command creates (or reuses) the virtual environment ``.venv`` and installs the
@@ -150,6 +150,7 @@ def cmd_execute(args: argparse.Namespace) -> int:
             return rc
         times[rel] = round(dt, 1)
     TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
+    cmd_checksums()  # execution_times.json is listed in data/MANIFEST.json
     stats = [p for p in toc_notebooks() if p.name == "execution-statistics.ipynb"]
     for nb in stats:
         rel = str(nb.relative_to(ROOT))
@@ -160,14 +161,71 @@ def cmd_execute(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_checksums(args: argparse.Namespace) -> int:
-    lines = []
-    for path in sorted((ROOT / "data").rglob("*")):
-        if path.is_file() and path.suffix in {".npz", ".pt", ".npy", ".json"} and path != TIMES:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            lines.append(f"{digest}  {path.relative_to(ROOT / 'data').as_posix()}")
-    (ROOT / "data" / "SHA256SUMS").write_text("\n".join(lines) + ("\n" if lines else ""))
-    log(f"data/SHA256SUMS: {len(lines)} files")
+# Provenance of every file under data/: (source, command that regenerates it). A file
+# that is not listed here makes `checksums` fail, so nothing enters data/ undocumented.
+PY_DATA = ".venv/bin/python"
+PROVENANCE: dict[str, tuple[str, str | None]] = {
+    "README.md": ("hand-written: provenance and checks of every artifact", None),
+    "make_dictionary.py": ("hand-written script that writes dictionary.npz", None),
+    "make_part3.py": ("hand-written script that writes part3_*.pt and part3_*.json", None),
+    "make_treeworld.py": ("hand-written script that writes treeworld.npz", None),
+    "dictionary.npz": (
+        "online dictionary learning (lvmkit.sparse_coding.learn_dictionary) on 40 000 "
+        "whitened 12 x 12 patches of scikit-image's bundled photographs "
+        "(lvmkit.patches.natural_patches, seed 0)", f"{PY_DATA} data/make_dictionary.py"),
+    "treeworld.npz": (
+        "model M (BinaryFactorModel, EM on 2000 images of TreeWorld.default()), its "
+        "amortised encoder Q and the learning curves of part 1",
+        f"{PY_DATA} data/make_treeworld.py"),
+    "part3_digits.pt": (
+        "float16 state dicts of the part-3 VAEs trained by lvmkit.training.fit on "
+        "scikit-learn's bundled digits", f"{PY_DATA} data/make_part3.py --data digits"),
+    "part3_digits.json": (
+        "configuration, training time and metrics of each model in part3_digits.pt",
+        f"{PY_DATA} data/make_part3.py --data digits"),
+    "part3_shapes.pt": (
+        "float16 state dicts of the part-3 VAEs trained by lvmkit.training.fit on the "
+        "synthetic shapes (lvmkit.datasets.load_shapes_split)",
+        f"{PY_DATA} data/make_part3.py --data shapes"),
+    "part3_shapes.json": (
+        "configuration, training time and metrics of each model in part3_shapes.pt",
+        f"{PY_DATA} data/make_part3.py --data shapes"),
+    "execution_times.json": (
+        "wall-clock seconds per notebook on the author's machine", "python3 tasks.py execute"),
+}
+MANIFEST = ROOT / "data" / "MANIFEST.json"
+SUMS = ROOT / "data" / "SHA256SUMS"
+
+
+def data_files() -> list[Path]:
+    """Every file under data/ except the manifest, its derived SHA256SUMS and caches."""
+    skip = {MANIFEST, SUMS}
+    return [p for p in sorted((ROOT / "data").rglob("*"))
+            if p.is_file() and p not in skip and "__pycache__" not in p.parts
+            and not p.name.startswith(".")]
+
+
+def cmd_checksums(args: argparse.Namespace | None = None) -> int:
+    """Rewrite data/MANIFEST.json (and the derived data/SHA256SUMS) from data/'s files."""
+    entries, missing = [], []
+    for path in data_files():
+        rel = path.relative_to(ROOT / "data").as_posix()
+        if rel not in PROVENANCE:
+            missing.append(rel)
+            continue
+        source, command = PROVENANCE[rel]
+        entries.append({"path": rel, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                        "bytes": path.stat().st_size, "source": source, "command": command})
+    if missing:
+        log(f"no provenance for {missing}: add them to PROVENANCE in tasks.py")
+        return 1
+    doc = {"about": "Every file under data/: SHA-256, size, source and the command that "
+                    "regenerates it. Written by `python3 tasks.py checksums`; "
+                    "lvmkit.artifacts verifies the hash on every load.",
+           "files": entries}
+    MANIFEST.write_text(json.dumps(doc, indent=1) + "\n")
+    SUMS.write_text("".join(f"{e['sha256']}  {e['path']}\n" for e in entries))
+    log(f"data/MANIFEST.json and data/SHA256SUMS: {len(entries)} files")
     return 0
 
 
@@ -189,7 +247,7 @@ def main() -> int:
     p = sub.add_parser("execute", help="re-execute notebooks in place (default: all in _toc.yml)")
     p.add_argument("notebooks", nargs="*")
     p.set_defaults(func=cmd_execute)
-    p = sub.add_parser("checksums", help="rewrite data/SHA256SUMS")
+    p = sub.add_parser("checksums", help="rewrite data/MANIFEST.json and data/SHA256SUMS")
     p.set_defaults(func=cmd_checksums)
     args = parser.parse_args()
     return args.func(args)

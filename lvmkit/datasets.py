@@ -21,6 +21,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from lvmkit import validation
+
 __all__ = [
     "SHAPE_FACTORS",
     "ImageSplit",
@@ -112,6 +114,7 @@ def render_shapes(category: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
     """
     if not 0 <= noise < 0.5:
         raise ValueError(f"noise must be in [0, 0.5), got {noise}")
+    _check_factors(category, x, y, scale)
     grid = torch.arange(size, dtype=x.dtype, device=x.device)
     a = (grid - x[..., None]).abs()[..., None, :]  # (..., 1, W): column offsets
     b = (grid - y[..., None]).abs()[..., :, None]  # (..., H, 1): row offsets
@@ -126,6 +129,20 @@ def render_shapes(category: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
     img = c * plus + (1 - c) * square
     img = noise + (1 - 2 * noise) * img
     return img.reshape(*img.shape[:-2], size * size)
+
+
+def _check_factors(category, x, y, scale) -> None:
+    factors = {"category": category, "x": x, "y": y, "scale": scale}
+    for name, t in factors.items():
+        validation.as_float_tensor(name, t)
+        if t.shape != x.shape:
+            raise ValueError(f"{name} must have the shape of x {tuple(x.shape)}, got "
+                             f"{tuple(t.shape)}")
+    validation.check_same_device(**factors)
+    if bool(((category < 0) | (category > 1)).any()):
+        raise ValueError("category must be probabilities in [0, 1]")
+    if not bool((scale > 0).all()):
+        raise ValueError("scale must be > 0")
 
 
 class Shapes(NamedTuple):
@@ -167,6 +184,9 @@ def make_shapes(n: int, *, size: int = 12, generator: torch.Generator) -> Shapes
         raise ValueError(f"n must be a positive integer, got {n}")
     if size < 8:
         raise ValueError(f"size must be >= 8, got {size}")
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got "
+                        f"{validation.describe(generator)}")
     u = torch.rand(n, 4, generator=generator)
     category = (u[:, 0] < 0.5).float()
     scale = 2.0 + 2.0 * u[:, 1]
@@ -187,6 +207,8 @@ def load_shapes_split(n_train: int = 20000, n_test: int = 1000, *,
         ``(split, factors_train, factors_test)``; ``split.y_*`` are the categories and
         the factor tensors have the columns :data:`SHAPE_FACTORS`.
     """
+    validation.check_int("n_train", n_train, 1)
+    validation.check_int("n_test", n_test, 1)
     s = make_shapes(n_train + n_test, generator=torch.Generator().manual_seed(seed))
     n = n_train
     split = ImageSplit(s.images[:n], s.labels[:n], s.images[n:], s.labels[n:], s.shape)

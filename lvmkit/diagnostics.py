@@ -32,6 +32,7 @@ import torch
 from scipy import stats
 from torch.distributions import Distribution, Independent
 
+from lvmkit import validation
 from lvmkit.models import LinearGaussian, SparseLinearGaussian
 
 __all__ = [
@@ -141,6 +142,8 @@ def run_average_posterior(
     Returns:
         :class:`AveragePosteriorResult`.
     """
+    validation.check_int("n_bins", n_bins, 1)
+    validation.check_int("n_boot", n_boot, 2)
     samples = torch.as_tensor(samples)
     if samples.ndim != 3 or samples.shape[1] < 2:
         raise ValueError(f"samples must have shape (S, B, N) with B >= 2, got "
@@ -163,6 +166,7 @@ def run_average_posterior(
 
 def check_average_posterior(result: AveragePosteriorResult, n_stderr: float = 3.0) -> None:
     """Raise ``AssertionError`` unless ``eta`` is within ``n_stderr`` standard errors of 0."""
+    validation.check_positive("n_stderr", n_stderr)
     if not result.eta <= n_stderr * result.stderr:
         raise AssertionError(f"average posterior differs from the prior: eta = {result.eta:.3g}"
                              f" > {n_stderr} x {result.stderr:.3g}")
@@ -218,6 +222,7 @@ def _uniformity(ranks: np.ndarray, L: int, n_bins: int) -> tuple[np.ndarray, flo
 
 def check_sbc(result: SBCResult, level: float = 0.01) -> None:
     """Raise ``AssertionError`` if the ranks are not uniform at the given test level."""
+    validation.check_probability("level", level)
     if not result.p_value >= level:
         raise AssertionError(f"SBC ranks are not uniform: p = {result.p_value:.3g} < {level}")
 
@@ -250,6 +255,8 @@ def sbc_sparse_model(
 
     from lvmkit.inference import sample_posterior
 
+    if not isinstance(model, SparseLinearGaussian):
+        raise TypeError(f"model must be a SparseLinearGaussian, got {validation.describe(model)}")
     bugs = (None, "noise-variance", "no-metropolis", "potential-only")
     if bug not in bugs:
         raise ValueError(f"bug must be one of {bugs}, got {bug!r}")
@@ -276,8 +283,13 @@ def run_mmd(x, y, *, n_perm: int = 200, bandwidth: float | None = None,
     the pooled samples unless given. The p-value comes from ``n_perm`` random
     relabellings of the pooled samples.
     """
-    x = torch.as_tensor(x, dtype=torch.float64)
-    y = torch.as_tensor(y, dtype=torch.float64)
+    x = validation.as_float_tensor("x", x, ndim=2, min_rows=2, dtype=torch.float64)
+    y = validation.as_float_tensor("y", y, ndim=2, min_rows=2, dtype=torch.float64)
+    validation.check_int("n_perm", n_perm, 1)
+    if bandwidth is not None:
+        validation.check_positive("bandwidth", bandwidth)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"y must have the dimension of x ({x.shape[1]}), got {y.shape[1]}")
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1] or min(len(x), len(y)) < 2:
         raise ValueError(f"need x (n, d) and y (m, d) with n, m >= 2; got {tuple(x.shape)}, "
                          f"{tuple(y.shape)}")
@@ -316,9 +328,12 @@ def information_gap_gaussian(model: LinearGaussian, data_cov: torch.Tensor) -> I
         model: The (possibly mis-specified) model.
         data_cov: ``Sigma_d``, shape ``(P, P)``.
     """
-    Sd = torch.as_tensor(data_cov, dtype=model.A.dtype)
-    if Sd.shape != (model.n_pixels, model.n_pixels):
-        raise ValueError(f"data_cov must have shape ({model.n_pixels}, {model.n_pixels})")
+    if not isinstance(model, LinearGaussian):
+        raise TypeError(f"model must be a LinearGaussian, got {validation.describe(model)}")
+    P = model.n_pixels
+    Sd = validation.as_float_tensor("data_cov", data_cov, shape=(P, P), dtype=model.A.dtype)
+    if not torch.allclose(Sd, Sd.T, rtol=1e-8, atol=1e-12 * float(Sd.abs().max())):
+        raise ValueError("data_cov must be symmetric")
     S = model.posterior_cov()
     M = S @ model.A.T / model.noise_std**2
     Q = S + M @ Sd @ M.T

@@ -32,6 +32,8 @@ from torch.distributions import (
     kl_divergence,
 )
 
+from lvmkit import validation
+
 __all__ = [
     "Estimate",
     "kl_gaussian",
@@ -52,21 +54,19 @@ class Estimate(NamedTuple):
 
 
 def _as_2d(name: str, x) -> np.ndarray:
-    x = x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x, dtype=float)
-    x = x.astype(float, copy=False)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2 or x.shape[0] < 2:
-        raise ValueError(f"{name} must have shape (n, d) with n >= 2, got {x.shape}")
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name} must be finite (no NaN or Inf)")
-    return x
+    x = validation.as_float_array(name, x, ndim=(1, 2), min_rows=2)
+    return x[:, None] if x.ndim == 1 else x
 
 
 def _check_k(k: int, n: int) -> int:
-    if int(k) != k or k < 1 or k >= n:
-        raise ValueError(f"k must be an integer in [1, {n - 1}], got {k}")
-    return int(k)
+    return validation.check_int("k", k, 1, n - 1)
+
+
+def _check_distribution(name: str, d) -> Distribution:
+    if not isinstance(d, Distribution):
+        raise TypeError(f"{name} must be a torch.distributions.Distribution, got "
+                        f"{validation.describe(d)}")
+    return d
 
 
 def kl_gaussian(p: Distribution, q: Distribution) -> torch.Tensor:
@@ -86,13 +86,14 @@ def kl_gaussian(p: Distribution, q: Distribution) -> torch.Tensor:
         base = d.base_dist if isinstance(d, Independent) else d
         return isinstance(base, (Normal, MultivariateNormal))
 
-    if not (gaussian(p) and gaussian(q)):
-        raise ValueError(
-            f"kl_gaussian needs two Gaussian distributions, got {type(p).__name__} "
-            f"and {type(q).__name__}"
-        )
+    for name, d in (("p", p), ("q", q)):
+        if not gaussian(d):
+            raise ValueError(f"{name} must be Gaussian (Normal, MultivariateNormal or "
+                             f"Independent(Normal)), got {type(d).__name__}")
     if p.event_shape != q.event_shape:
-        raise ValueError(f"event shapes differ: {tuple(p.event_shape)} and {tuple(q.event_shape)}")
+        raise ValueError(f"p and q must have equal event shapes, got {tuple(p.event_shape)} "
+                         f"and {tuple(q.event_shape)}")
+    validation.check_same_device(p=p.mean, q=q.mean)
     return kl_divergence(p, q)
 
 
@@ -107,19 +108,30 @@ def mi_gaussian(cov, x_dims: Sequence[int], y_dims: Sequence[int]) -> float:
         cov: Joint covariance, shape ``(D, D)``, symmetric positive definite.
         x_dims, y_dims: Disjoint index lists into ``range(D)``.
     """
-    cov = np.asarray(cov.detach().cpu() if torch.is_tensor(cov) else cov, dtype=float)
-    if cov.ndim != 2 or cov.shape[0] != cov.shape[1] or not np.isfinite(cov).all():
-        raise ValueError(f"cov must be a finite square matrix, got shape {cov.shape}")
+    cov = validation.as_float_array("cov", cov, ndim=2)
+    if cov.shape[0] != cov.shape[1]:
+        raise ValueError(f"cov must be a square matrix (D, D), got shape {cov.shape}")
+    if not np.allclose(cov, cov.T, rtol=1e-8, atol=1e-12 * np.abs(cov).max()):
+        raise ValueError("cov must be symmetric, got max |cov - cov^T| = "
+                         f"{np.abs(cov - cov.T).max():.3g}")
+    D = cov.shape[0]
     x_dims, y_dims = list(x_dims), list(y_dims)
-    if not x_dims or not y_dims or set(x_dims) & set(y_dims):
-        raise ValueError("x_dims and y_dims must be non-empty and disjoint")
+    for name, dims in (("x_dims", x_dims), ("y_dims", y_dims)):
+        if not dims or any(isinstance(i, bool) or int(i) != i or not 0 <= i < D for i in dims):
+            raise ValueError(f"{name} must be a non-empty list of indices in [0, {D}), got {dims}")
+    if set(x_dims) & set(y_dims):
+        raise ValueError(f"x_dims and y_dims must be disjoint, got {x_dims} and {y_dims}")
     both = x_dims + y_dims
 
     def logdet(idx):
-        sign, value = np.linalg.slogdet(cov[np.ix_(idx, idx)])
-        if sign <= 0:
-            raise ValueError("cov must be positive definite")
-        return value
+        # Cholesky refuses a covariance that is not numerically positive definite
+        # (slogdet would return a meaningless value for a near-singular one).
+        block = cov[np.ix_(idx, idx)]
+        try:
+            np.linalg.cholesky(block)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"cov must be positive definite on dims {idx}") from None
+        return np.linalg.slogdet(block)[1]
 
     return 0.5 * (logdet(x_dims) + logdet(y_dims) - logdet(both))
 
@@ -141,8 +153,9 @@ def kl_monte_carlo(
         :class:`Estimate` of the mean and its standard error (summing over ``p``'s
         batch shape is not done: the batch must be empty).
     """
-    if int(n) != n or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n}")
+    n = validation.check_int("n", n, 2)
+    _check_distribution("p", p)
+    _check_distribution("q", q)
     if p.batch_shape != torch.Size():
         raise ValueError(f"p must have an empty batch shape, got {tuple(p.batch_shape)}")
     with torch.random.fork_rng(devices=[]):
@@ -169,15 +182,13 @@ def mi_from_posteriors(log_post, log_prior) -> Estimate:
             per datum).
         log_prior: ``log p(z_i)``, same shape.
     """
-    a = torch.as_tensor(log_post, dtype=torch.float64)
-    b = torch.as_tensor(log_prior, dtype=torch.float64)
-    if a.shape != b.shape or a.ndim not in (1, 2) or a.shape[0] < 2:
-        raise ValueError(
-            f"log_post and log_prior must share a shape (n,) or (n, s), n >= 2; "
-            f"got {tuple(a.shape)} and {tuple(b.shape)}"
-        )
-    if not (torch.isfinite(a).all() and torch.isfinite(b).all()):
-        raise ValueError("log densities must be finite")
+    a = validation.as_float_tensor("log_post", log_post, ndim=(1, 2), min_rows=2,
+                                   dtype=torch.float64)
+    b = validation.as_float_tensor("log_prior", log_prior, ndim=(1, 2), min_rows=2,
+                                   dtype=torch.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"log_post and log_prior must share a shape (n,) or (n, s), got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
     per_datum = (a - b).reshape(a.shape[0], -1).mean(1)
     return Estimate(float(per_datum.mean()), float(per_datum.std() / np.sqrt(len(per_datum))))
 
@@ -199,7 +210,7 @@ def kl_knn(x, y, k: int = 1) -> float:
     """
     x, y = _as_2d("x", x), _as_2d("y", y)
     if x.shape[1] != y.shape[1]:
-        raise ValueError(f"x and y must have the same dimension, got {x.shape[1]} and {y.shape[1]}")
+        raise ValueError(f"y must have the dimension of x ({x.shape[1]}), got {y.shape[1]}")
     n, d = x.shape
     k = _check_k(k, n)
     rho = cKDTree(x).query(x, k + 1)[0][:, k]
@@ -225,7 +236,7 @@ def mi_ksg(x, y, k: int = 3) -> float:
     """
     x, y = _as_2d("x", x), _as_2d("y", y)
     if len(x) != len(y):
-        raise ValueError(f"x and y must have the same number of rows, got {len(x)} and {len(y)}")
+        raise ValueError(f"y must have as many rows as x ({len(x)}), got {len(y)}")
     n = len(x)
     k = _check_k(k, n)
     xy = np.hstack([x, y])
@@ -253,13 +264,23 @@ def kl_histogram_1d(
         bins: Number of equal-width bins over the samples' range, or bin edges.
     """
     p = _as_2d("p_samples", p_samples)
+    if isinstance(bins, (int, np.integer)) or np.ndim(bins) == 0:
+        bins = validation.check_int("bins", bins, 1)
+    else:
+        edges = validation.as_float_array("bins", bins, ndim=1, min_rows=2)
+        if not (np.diff(edges) > 0).all():
+            raise ValueError(f"bins must be strictly increasing edges, got {edges}")
     if p.shape[1] != 1:
         raise ValueError(f"p_samples must be one-dimensional, got shape {p.shape}")
     p = p[:, 0]
     if callable(q):
         edges = np.histogram_bin_edges(p, bins=bins)
         fine = np.linspace(edges[0], edges[-1], 20 * (len(edges) - 1) + 1)
-        dens = np.exp(np.asarray(q(fine), dtype=float))
+        log_q = np.asarray(q(fine), dtype=float)
+        if log_q.shape != fine.shape or np.isnan(log_q).any() or (log_q == np.inf).any():
+            raise ValueError(f"q must return log densities of shape {fine.shape} without NaN "
+                             f"or +inf, got shape {log_q.shape}")
+        dens = np.exp(log_q)
         cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(fine))])
         q_mass = np.diff(cum[:: 20])
     else:

@@ -23,6 +23,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.special import gammaln, logsumexp
 
+from lvmkit import validation
+
 __all__ = [
     "Grid2D",
     "count_modes",
@@ -107,8 +109,12 @@ def posterior_masses(grid: Grid2D, log_prior: np.ndarray, images: np.ndarray, A:
     Returns:
         Cell masses, shape ``(M, n, n)``.
     """
-    images = np.atleast_2d(np.asarray(images, dtype=float))
-    A = np.asarray(A, dtype=float)
+    images = np.atleast_2d(validation.as_float_array("images", images, ndim=(1, 2)))
+    A = validation.as_float_array("A", A, ndim=2)
+    log_prior = np.asarray(log_prior, dtype=float)
+    if log_prior.shape != (grid.n * grid.n,) or np.isnan(log_prior).any():
+        raise ValueError(f"log_prior must have shape ({grid.n * grid.n},) without NaN, got "
+                         f"shape {log_prior.shape}")
     if A.ndim != 2 or A.shape[1] != 2 or images.shape[1] != A.shape[0]:
         raise ValueError(f"need A (P, 2) and images (M, P); got {A.shape}, {images.shape}")
     if not noise_std > 0:
@@ -120,7 +126,14 @@ def posterior_masses(grid: Grid2D, log_prior: np.ndarray, images: np.ndarray, A:
 
 def kl_masses(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """KL(p || q) in nats between cell masses over the last two axes (0 log 0 = 0)."""
-    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    p = validation.as_float_array("p", p, ndim=range(2, 8))
+    q = validation.as_float_array("q", q, ndim=range(2, 8))
+    if p.shape != q.shape:
+        raise ValueError(f"q must have the shape of p {p.shape}, got {q.shape}")
+    for name, m in (("p", p), ("q", q)):
+        if (m < 0).any() or (m > 1 + 1e-9).any():
+            raise ValueError(f"{name} must be cell masses (probabilities in [0, 1]), got range "
+                             f"[{m.min():.3g}, {m.max():.3g}]")
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(p > 0, p * (np.log(p) - np.log(q)), 0.0)
     return t.sum(axis=(-2, -1))
@@ -136,7 +149,7 @@ def gaussian_fit_kl(grid: Grid2D, masses: np.ndarray) -> np.ndarray:
     Returns:
         Shape ``(...)``.
     """
-    p = np.asarray(masses, dtype=float)
+    p = validation.as_float_array("masses", masses, shape=(..., grid.n, grid.n))
     flat = p.reshape(*p.shape[:-2], -1)
     pts = grid.points
     mean = flat @ pts
@@ -151,9 +164,10 @@ def gaussian_fit_kl(grid: Grid2D, masses: np.ndarray) -> np.ndarray:
 
 def count_modes(masses: np.ndarray, rel_height: float = 0.05) -> int:
     """Number of local maxima (8-neighbourhood plateaus) above ``rel_height * max``."""
-    p = np.asarray(masses, dtype=float)
+    p = validation.as_float_array("masses", masses)
     if p.ndim != 2:
         raise ValueError(f"masses must be 2-D, got shape {p.shape}")
+    validation.check_probability("rel_height", rel_height)
     peak = (p == ndimage.maximum_filter(p, size=3, mode="constant", cval=-np.inf))
     peak &= p >= rel_height * p.max()
     return int(ndimage.label(peak, structure=np.ones((3, 3)))[1])
@@ -166,7 +180,10 @@ def ring_log_density(points: np.ndarray, radius: float = 2.5, width: float = 0.3
     ``-(|x| - radius)^2 / (2 width^2) + bump * cos(n_bumps * angle)``: a curved, non-convex,
     multi-modal prior that no Gaussian resembles.
     """
-    x = np.asarray(points, dtype=float)
+    x = validation.as_float_array("points", points, shape=("n", 2))
+    validation.check_positive("radius", radius)
+    validation.check_positive("width", width)
+    validation.check_int("n_bumps", n_bumps, 0)
     r = np.hypot(x[:, 0], x[:, 1])
     ang = np.arctan2(x[:, 1], x[:, 0])
     return -0.5 * ((r - radius) / width) ** 2 + bump * np.cos(n_bumps * ang)
@@ -176,6 +193,6 @@ def sparse_log_density(points: np.ndarray, alpha: float, scale: float = 1.0) -> 
     """Normalised log density of two i.i.d. generalised Gaussians (shape ``alpha``)."""
     if not alpha > 0 or not scale > 0:
         raise ValueError(f"alpha and scale must be > 0, got {alpha}, {scale}")
-    x = np.asarray(points, dtype=float)
+    x = validation.as_float_array("points", points, shape=(..., 2))
     lognorm = np.log(alpha) - np.log(2 * scale) - gammaln(1 / alpha)
     return (2 * lognorm - (np.abs(x / scale) ** alpha).sum(-1))

@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import torch
 
+from lvmkit import validation
 from lvmkit.models import SparseLinearGaussian, check_finite, check_positive
 
 __all__ = ["FistaResult", "HMCResult", "fista", "hmc", "lasso_objective", "sample_posterior"]
@@ -63,6 +64,7 @@ class HMCResult(NamedTuple):
 def lasso_objective(images: torch.Tensor, A: torch.Tensor, x: torch.Tensor,
                     penalty: float) -> torch.Tensor:
     """``1/2 |I - A x|^2 + lambda |x|_1`` per row; shapes ``(B, P)``, ``(P, N)``, ``(B, N)``."""
+    _validate_lasso(images, A, x, penalty)
     r = images - x @ A.T
     return 0.5 * (r * r).sum(-1) + penalty * x.abs().sum(-1)
 
@@ -102,6 +104,7 @@ def fista(
     Returns:
         :class:`FistaResult` (``n_iter``: iterations of the slowest image).
     """
+    _validate_fista(images, A, penalty, n_iter, tol, x0, gram, lipschitz, chunk_size)
     A = check_finite("A", torch.as_tensor(A))
     images = check_finite("images", torch.as_tensor(images, dtype=A.dtype))
     if A.ndim != 2 or images.ndim != 2 or images.shape[1] != A.shape[0]:
@@ -183,6 +186,8 @@ def hmc(
     Returns:
         :class:`HMCResult`.
     """
+    _validate_hmc(log_prob_and_grad, x0, n_samples, n_warmup, n_leapfrog, step_size, precond,
+                  target_accept, thin, generator)
     x0 = check_finite("x0", torch.as_tensor(x0))
     if x0.ndim != 2:
         raise ValueError(f"x0 must have shape (B, N), got {tuple(x0.shape)}")
@@ -277,6 +282,7 @@ def sample_posterior(
     Returns:
         :class:`HMCResult` with ``samples`` of shape ``(n_samples, B, N)``.
     """
+    _validate_sample_posterior(model, images)
     images = torch.as_tensor(images, dtype=model.A.dtype)
     var = float(model.prior().base_dist.variance[0])
     A, s2 = model.A, model.noise_std**2
@@ -289,3 +295,67 @@ def sample_posterior(
     return hmc(model.log_posterior_and_grad(images), x0, n_samples=n_samples,
                n_warmup=n_warmup, n_leapfrog=n_leapfrog, precond=C, thin=thin,
                accept=accept, generator=generator, step_size=0.5)
+
+
+# --- input validation (kept apart from the numerical code above) -----------------------
+
+
+def _validate_lasso(images, A, x, penalty) -> None:
+    validation.check_same_device(images=images, A=A, x=x)
+    A = validation.as_float_tensor("A", A, shape=("P", "N"))
+    validation.as_float_tensor("images", images, shape=("B", A.shape[0]))
+    validation.as_float_tensor("x", x, shape=("B", A.shape[1]))
+    validation.check_nonnegative("penalty", penalty)
+    validation.check_same_device(images=images, A=A, x=x)
+
+
+def _validate_fista(images, A, penalty, n_iter, tol, x0, gram, lipschitz, chunk_size) -> None:
+    """Every argument of :func:`fista`, before any work: name, expectation, value."""
+    validation.check_same_device(images=images, A=A, x0=x0, gram=gram)
+    A = validation.as_float_tensor("A", A, shape=("P", "N"))
+    P, N = A.shape
+    images = validation.as_float_tensor("images", images, shape=("B", P))
+    validation.check_nonnegative("penalty", penalty)
+    validation.check_int("n_iter", n_iter, 1)
+    validation.check_nonnegative("tol", tol)
+    validation.check_int("chunk_size", chunk_size, 1)
+    if x0 is not None:
+        validation.as_float_tensor("x0", x0, shape=(images.shape[0], N))
+    if gram is not None:
+        validation.as_float_tensor("gram", gram, shape=(N, N))
+    if lipschitz is not None:
+        validation.check_positive("lipschitz", lipschitz)
+    validation.check_same_device(images=images, A=A, x0=x0, gram=gram)
+
+
+def _validate_hmc(log_prob_and_grad, x0, n_samples, n_warmup, n_leapfrog, step_size, precond,
+                  target_accept, thin, generator) -> None:
+    """Every argument of :func:`hmc`, before any work."""
+    if not callable(log_prob_and_grad):
+        raise TypeError(f"log_prob_and_grad must be callable, got "
+                        f"{validation.describe(log_prob_and_grad)}")
+    x0 = validation.as_float_tensor("x0", x0, shape=("B", "N"))
+    validation.check_int("n_samples", n_samples, 1)
+    validation.check_int("n_warmup", n_warmup, 0)
+    validation.check_int("n_leapfrog", n_leapfrog, 1)
+    validation.check_int("thin", thin, 1)
+    validation.check_positive("step_size", step_size)
+    validation.check_probability("target_accept", target_accept, open_low=True, open_high=True)
+    if precond is not None:
+        C = validation.as_float_tensor("precond", precond, shape=(x0.shape[1], x0.shape[1]))
+        validation.check_same_device(x0=x0, precond=C)
+        cond = float(torch.linalg.cond(C.double()))
+        if not cond <= 1e12:  # also catches NaN / inf
+            raise ValueError(f"precond must be well conditioned (condition number <= 1e12), "
+                             f"got {cond:.3g}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got "
+                        f"{validation.describe(generator)}")
+
+
+def _validate_sample_posterior(model, images) -> None:
+    if not isinstance(model, SparseLinearGaussian):
+        raise TypeError(f"model must be a SparseLinearGaussian, got {validation.describe(model)}")
+    validation.check_same_device(images=images, A=model.A)
+    images = validation.as_float_tensor("images", images, shape=("B", model.n_pixels))
+    validation.check_same_device(images=images, A=model.A)

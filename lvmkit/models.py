@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch.distributions import Independent, MultivariateNormal, Normal
 
+from lvmkit import validation
+
 __all__ = ["LinearGaussian", "SparseLinearGaussian", "check_finite", "check_positive"]
 
 
@@ -28,11 +30,9 @@ def check_finite(name: str, value: torch.Tensor) -> torch.Tensor:
 
 
 def check_positive(name: str, value: float) -> float:
-    """Raise ``ValueError`` unless ``value`` is a finite number > 0."""
-    value = float(value)
-    if not (value > 0 and value < float("inf")):
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return value
+    """Raise ``ValueError`` unless ``value`` is a finite number > 0 (``TypeError`` if it is
+    not a real number); see :func:`lvmkit.validation.check_positive`."""
+    return validation.check_positive(name, value)
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,7 @@ class LinearGaussian:
     noise_std: float = 1.0
 
     def __post_init__(self) -> None:
-        A = torch.as_tensor(self.A)
-        if A.ndim != 2:
-            raise ValueError(f"A must have shape (P, N), got {tuple(A.shape)}")
-        if not A.is_floating_point():
-            A = A.double()
-        object.__setattr__(self, "A", check_finite("A", A))
+        object.__setattr__(self, "A", _check_matrix(self.A))
         object.__setattr__(self, "prior_scale", check_positive("prior_scale", self.prior_scale))
         object.__setattr__(self, "noise_std", check_positive("noise_std", self.noise_std))
 
@@ -115,18 +110,14 @@ class LinearGaussian:
         Returns:
             ``(x, images)`` of shapes ``(n, N)`` and ``(n, P)``.
         """
-        if int(n) != n or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n}")
+        n = validation.check_int("n", n, 1)
         dtype = self.A.dtype
         x = self.prior_scale * torch.randn(n, self.n_latents, generator=generator, dtype=dtype)
         noise = self.noise_std * torch.randn(n, self.n_pixels, generator=generator, dtype=dtype)
         return x, x @ self.A.T + noise
 
     def _check_last_dim(self, name: str, value: torch.Tensor, size: int) -> torch.Tensor:
-        value = torch.as_tensor(value, dtype=self.A.dtype)
-        if value.ndim == 0 or value.shape[-1] != size:
-            raise ValueError(f"{name} must have shape (..., {size}), got {tuple(value.shape)}")
-        return check_finite(name, value)
+        return _check_last_dim(self.A, name, value, size)
 
 
 @dataclass(frozen=True)
@@ -156,12 +147,7 @@ class SparseLinearGaussian:
     noise_std: float = 1.0
 
     def __post_init__(self) -> None:
-        A = torch.as_tensor(self.A)
-        if A.ndim != 2:
-            raise ValueError(f"A must have shape (P, N), got {tuple(A.shape)}")
-        if not A.is_floating_point():
-            A = A.double()
-        object.__setattr__(self, "A", check_finite("A", A))
+        object.__setattr__(self, "A", _check_matrix(self.A))
         for name in ("alpha", "prior_scale", "noise_std"):
             object.__setattr__(self, name, check_positive(name, getattr(self, name)))
 
@@ -195,8 +181,7 @@ class SparseLinearGaussian:
 
     def sample(self, n: int, *, generator: torch.Generator | None = None):
         """Draw ``n`` pairs ``(x, I)`` from r(x) p(I | x); shapes ``(n, N)`` and ``(n, P)``."""
-        if int(n) != n or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n}")
+        n = validation.check_int("n", n, 1)
         x = self.prior().base_dist.sample((int(n),), generator=generator).to(self.A.dtype)
         noise = self.noise_std * torch.randn(n, self.n_pixels, generator=generator,
                                              dtype=self.A.dtype)
@@ -232,8 +217,17 @@ class SparseLinearGaussian:
         return LinearGaussian(self.A, self.prior_scale / 2**0.5, self.noise_std)
 
 
+def _check_matrix(A) -> torch.Tensor:
+    """A feature matrix: float32/64 tensor (or real array; integers become float64),
+    shape ``(P, N)``, finite."""
+    if not torch.is_tensor(A) and not isinstance(A, torch.Tensor):
+        A = torch.as_tensor(A)
+        if not A.is_floating_point() and A.dtype != torch.bool:
+            A = A.double()
+    return validation.as_float_tensor("A", A, shape=("P", "N"))
+
+
 def _check_last_dim(A: torch.Tensor, name: str, value, size: int) -> torch.Tensor:
-    value = torch.as_tensor(value, dtype=A.dtype)
-    if value.ndim == 0 or value.shape[-1] != size:
-        raise ValueError(f"{name} must have shape (..., {size}), got {tuple(value.shape)}")
-    return check_finite(name, value)
+    validation.check_same_device(A=A, **{name: value})
+    value = validation.as_float_tensor(name, value, shape=(..., size))
+    return value.to(A.dtype)

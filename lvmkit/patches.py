@@ -26,6 +26,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from lvmkit import validation
+
 __all__ = ["IMAGES", "PatchSet", "load_image", "natural_patches", "whiten_image", "zca_whiten"]
 
 #: scikit-image photographs used (natural scenes and textures; no drawings or text).
@@ -57,7 +59,7 @@ def load_image(name: str) -> np.ndarray:
     from skimage.color import rgb2gray
 
     if name not in IMAGES:
-        raise ValueError(f"unknown image {name!r}; expected one of {IMAGES}")
+        raise ValueError(f"name must be one of {IMAGES}, got {name!r}")
     img = getattr(skimage.data, name)()
     if img.ndim == 3:
         img = rgb2gray(img[..., :3])
@@ -76,7 +78,7 @@ def whiten_image(img: np.ndarray, f0: float = 0.2) -> np.ndarray:
     Returns:
         The filtered image, zero mean and unit variance, same shape.
     """
-    img = np.asarray(img, dtype=np.float64)
+    img = validation.as_float_array("img", img)
     if img.ndim != 2 or min(img.shape) < 16:
         raise ValueError(f"img must be a 2-D image of side >= 16, got shape {img.shape}")
     if not f0 > 0:
@@ -95,6 +97,7 @@ def zca_whiten(patches: torch.Tensor, eps: float = 1e-2) -> torch.Tensor:
     An alternative to the Fourier filter of :func:`whiten_image` (with
     ``eps`` relative to the mean eigenvalue to damp the highest, noisiest frequencies).
     """
+    validation.check_positive("eps", eps)
     X = torch.as_tensor(patches, dtype=torch.float64)
     if X.ndim != 2 or len(X) < 2:
         raise ValueError(f"patches must have shape (n, P) with n >= 2, got {tuple(X.shape)}")
@@ -128,6 +131,10 @@ def natural_patches(n: int, size: int = 12, *, seed: int = 0, border: int = 16,
         raise ValueError(f"n must be a positive integer, got {n}")
     if int(size) != size or size < 2:
         raise ValueError(f"size must be an integer >= 2, got {size}")
+    unknown = [name for name in images if name not in IMAGES]
+    if not images or unknown:
+        raise ValueError(f"images must be a non-empty subset of {IMAGES}, got {images}")
+    validation.check_int("border", border, 0)
     rng = np.random.default_rng(seed)
     sources = np.sort(np.arange(n) % len(images))
     out = np.empty((n, size * size))

@@ -78,13 +78,27 @@ def use_style() -> None:
 def new_axes(ax: plt.Axes | None = None, **subplots_kw) -> plt.Axes:
     """Return ``ax`` if given, else the axes of a new figure."""
     if ax is not None:
+        if not isinstance(ax, plt.Axes):
+            raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
         return ax
     _, ax = plt.subplots(**subplots_kw)
     return ax
 
 
-def _np(x) -> np.ndarray:
-    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+def _np(x, name: str = "data") -> np.ndarray:
+    """Plotted data as an array: numbers, not empty, finite (NaN/Inf would draw nothing)."""
+    try:
+        a = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+    except (TypeError, ValueError) as err:  # ragged sequences
+        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from err
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of numbers, got dtype {a.dtype}")
+    if a.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {a.shape}")
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite (no NaN or Inf), got "
+                         f"{int((~np.isfinite(a)).sum())} non-finite of {a.size}")
+    return a
 
 
 def plot_densities_1d(
@@ -106,11 +120,12 @@ def plot_densities_1d(
     """
     ax = new_axes(ax)
     styles = styles or {}
-    grid = _np(grid)
+    grid = _np(grid, "grid")
     for label, dens in densities.items():
-        dens = _np(dens)
+        dens = _np(dens, "densities")
         if dens.shape != grid.shape:
-            raise ValueError(f"density {label!r} has shape {dens.shape}, expected {grid.shape}")
+            raise ValueError(f"densities[{label!r}] must have the grid's shape {grid.shape}, got "
+                             f"{dens.shape}")
         ax.plot(grid, dens, label=label, **styles.get(label, {}))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
@@ -126,14 +141,16 @@ _PARTS_CMAP = mpl.colors.ListedColormap(["#f7f7f2", "#8c5a2b", "#3a9a5b"])
 
 
 def _show_map(ax: plt.Axes, m, shape: tuple[int, int] = (16, 16)) -> None:
-    ax.imshow(_np(m).reshape(shape), cmap=_PARTS_CMAP, vmin=0, vmax=2, interpolation="nearest")
+    ax.imshow(_np(m, "maps").reshape(shape), cmap=_PARTS_CMAP, vmin=0, vmax=2,
+              interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.spines[:].set_visible(False)
 
 
 def _show_binary(ax: plt.Axes, x, shape: tuple[int, int] = (16, 16)) -> None:
-    ax.imshow(_np(x).reshape(shape), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.imshow(_np(x, "images").reshape(shape), cmap="gray_r", vmin=0, vmax=1,
+              interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.spines[:].set_visible(True)
@@ -156,10 +173,10 @@ def plot_tree_rows(rows: dict[str, Sequence], *, kind: str = "map", axes=None,
     """
     if kind not in ("map", "image"):
         raise ValueError(f"kind must be 'map' or 'image', got {kind!r}")
-    arrays = {k: _np(v) for k, v in rows.items()}
+    arrays = {k: _np(v, "rows") for k, v in rows.items()}
     n = {len(v) for v in arrays.values()}
     if len(n) != 1:
-        raise ValueError(f"every row must hold the same number of trees, got {n}")
+        raise ValueError(f"rows must all hold the same number of trees, got {n}")
     n = n.pop()
     if axes is None:
         size = (1.0 * n + 1.2, 1.15 * len(rows))
@@ -202,7 +219,7 @@ def plot_reflection(world: dict[str, np.ndarray], model: dict[str, np.ndarray], 
     axes = np.asarray(axes).reshape(2, ncols)
 
     def draw(ax, panel, kind, flip):
-        img = _np(panel).reshape(shape)
+        img = _np(panel, "world/model panel").reshape(shape)
         img = img[::-1] if flip else img
         if kind == "features":
             v = np.abs(img).max() or 1.0
@@ -257,9 +274,9 @@ def plot_learning_curves(sizes, curves: dict[str, np.ndarray], *, truth: float |
         The axes drawn on.
     """
     ax = new_axes(ax)
-    sizes = _np(sizes)
+    sizes = _np(sizes, "sizes")
     for label, vals in curves.items():
-        vals = _np(vals).reshape(len(sizes), -1)
+        vals = _np(vals, "curves").reshape(len(sizes), -1)
         line, = ax.plot(sizes, vals.mean(1), marker="o", label=label)
         if vals.shape[1] > 1:
             ax.fill_between(sizes, vals.min(1), vals.max(1), color=line.get_color(), alpha=0.25)
@@ -290,10 +307,11 @@ def plot_prior_vs_average_posterior(prior, averages: dict[str, np.ndarray], *,
         The axes drawn on.
     """
     ax = new_axes(ax)
-    prior = np.maximum(_np(prior), floor)
+    prior = np.maximum(_np(prior, "prior"), floor)
     for label, avg in averages.items():
-        ax.scatter(prior, np.maximum(_np(avg), floor), s=6, alpha=0.6, label=label)
-    lo, hi = prior.min() / 2, max(prior.max(), *(np.max(_np(a)) for a in averages.values())) * 2
+        ax.scatter(prior, np.maximum(_np(avg, "averages"), floor), s=6, alpha=0.6, label=label)
+    top = max(prior.max(), *(np.max(_np(a, "averages")) for a in averages.values()))
+    lo, hi = prior.min() / 2, top * 2
     ax.plot([lo, hi], [lo, hi], color="k", lw=1, ls="--", label="q(z) = r(z)")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -324,17 +342,19 @@ def plot_likelihood_vs_kl(panels: dict[str, dict], *, axes=None):
         _, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
         axes = axes[0]
     for ax, (title, p) in zip(axes, panels.items(), strict=True):
-        x, kl, se, h = _np(p["param"]), _np(p["kl"]), _np(p["kl_se"]), float(p["entropy"])
-        ax.plot(x, _np(p["nll"]), "o-", ms=4, lw=2.5, alpha=0.6, color="C0",
+        x, kl = _np(p["param"], "panels[...][param]"), _np(p["kl"], "panels[...][kl]")
+        se, h = _np(p["kl_se"], "panels[...][kl_se]"), float(p["entropy"])
+        ax.plot(x, _np(p["nll"], "panels[...][nll]"), "o-", ms=4, lw=2.5, alpha=0.6, color="C0",
                 label="$-\\frac{1}{D}\\sum \\log r(I_i)$")
         ax.errorbar(x, kl, 2 * se, fmt="s", ms=3, color="C1", label="KL, Monte Carlo")
         if p.get("kl_exact") is not None:
-            ax.plot(x, _np(p["kl_exact"]), "--", color="C1", lw=1, label="KL, exact")
+            ax.plot(x, _np(p["kl_exact"], "panels[...][kl_exact]"), "--", color="C1", lw=1,
+                    label="KL, exact")
         ax.plot(x, kl + h, ":", color="k", lw=1.2, label="KL + H(p_data)")
         if p.get("kl_floor") is not None:
             ax.axhline(float(p["kl_floor"]), color="tab:red", ls="--", lw=1,
                        label="best KL in family")
-        i = int(np.argmin(_np(p["nll"])))
+        i = int(np.argmin(_np(p["nll"], "panels[...][nll]")))
         ax.annotate("", (x[i], kl[i] + h), (x[i], kl[i]),
                     arrowprops={"arrowstyle": "<->", "color": "0.4"})
         ax.text(x[i], kl[i] + h / 2, f"  H = {h:.3g}", color="0.3", va="center")
@@ -359,7 +379,7 @@ def plot_response_kurtosis(kurtosis: dict[str, Sequence[float]], *, ax=None,
     rng = np.random.default_rng(0)
     labels = list(kurtosis)
     for row, label in enumerate(labels):
-        k = _np(kurtosis[label]).ravel()
+        k = _np(kurtosis[label], "kurtosis").ravel()
         ax.plot(k, row + 0.15 * rng.standard_normal(k.size), "o", ms=2.5, alpha=0.5,
                 color=f"C{row}")
         ax.plot([k.mean()], [row], "k|", ms=22, mew=2)
@@ -392,10 +412,10 @@ def plot_posterior_tiling(
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(7.0, 3.5), sharex=True, sharey=True)
     ext = grid.extent
-    axes[0].imshow(_np(prior), origin="lower", extent=ext, cmap="Greys")
-    axes[1].imshow(_np(prior), origin="lower", extent=ext, cmap="Greys", alpha=0.35)
+    axes[0].imshow(_np(prior, "prior"), origin="lower", extent=ext, cmap="Greys")
+    axes[1].imshow(_np(prior, "prior"), origin="lower", extent=ext, cmap="Greys", alpha=0.35)
     colours = plt.cm.tab10(np.arange(len(posteriors)) % 10)
-    for post, col in zip(_np(posteriors), colours, strict=True):
+    for post, col in zip(_np(posteriors, "posteriors"), colours, strict=True):
         lv = post.max() * np.array([0.1, 0.4, 0.8][:levels])
         axes[1].contour(grid.x1, grid.x2, post, levels=lv, colors=[col], linewidths=1.0)
     for ax, title in zip(axes, titles, strict=True):
@@ -417,7 +437,7 @@ def plot_complexity_sweep(noise_stds, posterior_kl, prior_kl: float, *, ax=None,
         prior_kl: The same statistic for the prior (drawn as a horizontal line).
     """
     ax = new_axes(ax)
-    s, k = _np(noise_stds), _np(posterior_kl)
+    s, k = _np(noise_stds, "noise_stds"), _np(posterior_kl, "posterior_kl")
     mean = k if k.ndim == 1 else k[:, 0]
     ax.plot(s, mean, "o-", label="posteriors (mean over data)")
     if k.ndim == 2:
@@ -444,16 +464,16 @@ def plot_puzzle(grid, posteriors, average, prior, *, axes=None):
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(9.0, 3.3), sharex=True, sharey=True)
     ext = grid.extent
-    total = _np(posteriors).sum(0)
+    total = _np(posteriors, "posteriors").sum(0)
     axes[0].imshow(np.sqrt(total / total.max()), origin="lower", extent=ext, cmap="Greys",
                    alpha=0.4)
     colours = plt.cm.tab10(np.arange(len(posteriors)) % 10)
-    for post, col in zip(_np(posteriors), colours, strict=True):
+    for post, col in zip(_np(posteriors, "posteriors"), colours, strict=True):
         axes[0].contour(grid.x1, grid.x2, post, levels=post.max() * np.array([0.1, 0.5]),
                         colors=[col], linewidths=1.0)
-    log_p = np.log(np.maximum(_np(prior), 1e-300))
+    log_p = np.log(np.maximum(_np(prior, "prior"), 1e-300))
     top = log_p.max()
-    for ax, m in ((axes[1], _np(average)), (axes[2], _np(prior))):
+    for ax, m in ((axes[1], _np(average, "average")), (axes[2], _np(prior, "prior"))):
         ax.imshow(np.log(np.maximum(m, 1e-300)), origin="lower", extent=ext, cmap="magma",
                   vmin=top - 10, vmax=top)
     names = ("posteriors q(x | I)", "average posterior q(x)", "prior r(x)")
@@ -473,6 +493,9 @@ def plot_sparse_priors_2d(alphas: Sequence[float], *, lim: float = 3.0, n: int =
     """
     from lvmkit.grid_posteriors import Grid2D, sparse_log_density
 
+    alphas = _np(alphas, "alphas")
+    if alphas.ndim != 1 or not (alphas > 0).all():
+        raise ValueError(f"alphas must be a list of shapes > 0, got {alphas}")
     if axes is None:
         _, axes = plt.subplots(1, len(alphas), figsize=(2.3 * len(alphas), 2.5),
                                sharex=True, sharey=True)
@@ -490,7 +513,7 @@ def plot_sparse_priors_2d(alphas: Sequence[float], *, lim: float = 3.0, n: int =
 def plot_tiles(columns, *, n_cols: int | None = None, ax=None, title: str | None = None):
     """Show the columns of ``columns (P, K)`` (square patches or atoms) as a tiled image,
     each tile scaled to its own maximum absolute value (grey = 0)."""
-    c = _np(columns)
+    c = _np(columns, "columns")
     P, K = c.shape
     side = round(np.sqrt(P))
     n_cols = n_cols or int(np.ceil(np.sqrt(K)))
@@ -514,7 +537,7 @@ def plot_gabor_r2(r2: dict[str, Sequence[float]], threshold: float, *, ax=None):
     """Empirical CDFs of the Gabor goodness of fit (R^2) of several sets of atoms."""
     ax = new_axes(ax)
     for label, vals in r2.items():
-        v = np.sort(_np(vals))
+        v = np.sort(_np(vals, "r2"))
         ax.plot(v, np.arange(1, len(v) + 1) / len(v), label=label, drawstyle="steps-post")
     ax.axvline(threshold, color="k", ls=":", label=f"good fit: $R^2 \\geq {threshold:g}$")
     ax.set_xlabel("$R^2$ of the best-fitting localised Gabor")
@@ -527,8 +550,10 @@ def plot_rank_histograms(results: dict, *, axes=None, latent: int | None = None)
     """SBC rank histograms (all latents pooled, or one ``latent``), one panel per result.
 
     Args:
-        results: Label -> :class:`lvmkit.diagnostics.SBCResult`.
+        results: Label -> :class:`lvmkit.diagnostics.SBCResult` (at least one).
     """
+    if not results:
+        raise ValueError("results must hold at least one SBCResult, got an empty dict")
     if axes is None:
         _, axes = plt.subplots(1, len(results), figsize=(2.4 * len(results), 2.6), sharey=True)
     for ax, (label, res) in zip(np.atleast_1d(axes), results.items(), strict=True):
@@ -564,15 +589,15 @@ def plot_generate_vs_infer(r_x, q_x, model_images, data_images, *, epsilon: str,
           "histtype": "step", "lw": 1.5}
     kw_pix = {**kw, "bins": np.linspace(-pixel_lim, pixel_lim, bins + 1)}
     (a, b), (c, d) = axes
-    a.hist(_np(r_x).ravel(), color="C0", label="r(x)", **kw)
+    a.hist(_np(r_x, "r_x").ravel(), color="C0", label="r(x)", **kw)
     a.set_title("generative side: sample x ~ r(x)", color="C0")
-    c.hist(_np(model_images).ravel(), color="C0", label="r(I) (model)", **kw_pix)
+    c.hist(_np(model_images, "model_images").ravel(), color="C0", label="r(I) (model)", **kw_pix)
     c.set_title("... then I ~ p(I | x)", color="C0")
-    b.hist(_np(r_x).ravel(), color="C0", label="r(x)", **kw)
-    b.hist(_np(q_x).ravel(), color="C2", label="q(x) (avg. posterior)", **kw)
+    b.hist(_np(r_x, "r_x").ravel(), color="C0", label="r(x)", **kw)
+    b.hist(_np(q_x, "q_x").ravel(), color="C2", label="q(x) (avg. posterior)", **kw)
     b.set_title(f"inference side: $\\eta$ = {eta}", color="C2")
-    d.hist(_np(model_images).ravel(), color="C0", label="r(I) (model)", **kw_pix)
-    d.hist(_np(data_images).ravel(), color="C2", label="p(I) (data)", **kw_pix)
+    d.hist(_np(model_images, "model_images").ravel(), color="C0", label="r(I) (model)", **kw_pix)
+    d.hist(_np(data_images, "data_images").ravel(), color="C2", label="p(I) (data)", **kw_pix)
     d.set_title(f"data vs model: $\\epsilon$ = {epsilon}", color="C2")
     for ax in (a, b):
         ax.set_yscale("log")
@@ -596,9 +621,10 @@ def plot_marginals(samples: dict[str, Sequence[float]], *, ax=None, bins: int = 
     ax = new_axes(ax)
     edges = np.linspace(-lim, lim, bins + 1)
     for label, s in samples.items():
-        ax.hist(_np(s).ravel(), bins=edges, density=True, histtype="step", lw=1.5, label=label)
+        ax.hist(_np(s, "samples").ravel(), bins=edges, density=True, histtype="step", lw=1.5,
+                label=label)
     for label, (g, dens) in (densities or {}).items():
-        ax.plot(_np(g), _np(dens), "--", lw=1.2, label=label)
+        ax.plot(_np(g, "densities"), _np(dens, "densities"), "--", lw=1.2, label=label)
     ax.set_yscale("log")
     ax.set_xlabel("latent value")
     ax.set_ylabel("density")
@@ -613,7 +639,7 @@ def plot_trajectories(steps, series: dict[str, Sequence[float]], *, ax=None,
     """Line plot of several named sequences against ``steps``."""
     ax = new_axes(ax)
     for label, v in series.items():
-        ax.plot(_np(steps), _np(v), "o-", ms=3, label=label)
+        ax.plot(_np(steps, "steps"), _np(v, "series"), "o-", ms=3, label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:
@@ -627,7 +653,7 @@ def plot_trajectories(steps, series: dict[str, Sequence[float]], *, ax=None,
 
 
 def _tile(images, shape: tuple[int, int], ncols: int) -> np.ndarray:
-    images = _np(images).reshape(-1, *shape)
+    images = _np(images, "images").reshape(-1, *shape)
     n, (h, w) = len(images), shape
     nrows = -(-n // ncols)
     canvas = np.full((nrows * (h + 1) - 1, ncols * (w + 1) - 1), 0.2)
@@ -672,9 +698,9 @@ def plot_interpolations(rows: dict[str, Sequence], shape: tuple[int, int], *,
         shape: ``(H, W)``.
         axes: ``len(rows)`` axes stacked vertically; new ones if ``None``.
     """
-    n = {len(_np(v)) for v in rows.values()}
+    n = {len(_np(v, "rows")) for v in rows.values()}
     if len(n) != 1:
-        raise ValueError("every row must have the same number of images")
+        raise ValueError(f"rows must all have the same number of images, got {n}")
     n = n.pop()
     if axes is None:
         _, axes = plt.subplots(len(rows), 1, figsize=(0.55 * n + 0.5, 1.0 * len(rows) + 0.3),
@@ -705,15 +731,15 @@ def plot_posterior_families(grid, prior, families: dict[str, tuple], *, axes=Non
         _, axes = plt.subplots(1, len(families), figsize=(4.0 * len(families), 3.2),
                                sharey=True, squeeze=False)
     axes = np.ravel(axes)
-    grid, prior = _np(grid), _np(prior)
+    grid, prior = _np(grid, "grid"), _np(prior, "prior")
     for ax, (title, (posts, avg)) in zip(axes, families.items(), strict=True):
-        posts = _np(posts)
+        posts = _np(posts, "families")
         scale = min(1.0, 1.6 * prior.max() / posts.max())  # very narrow ones are shrunk
         for k, p in enumerate(posts):
             label = "posteriors" + (f" (x{scale:.2g})" if scale < 1 else "")
             ax.plot(grid, p * scale, color="C0", lw=0.8, alpha=0.6, label=label if k == 0 else None)
         ax.plot(grid, prior, color="k", lw=2.5, label="prior p(z)")
-        ax.plot(grid, _np(avg), color="C1", lw=1.5, ls="--", label="average posterior")
+        ax.plot(grid, _np(avg, "families"), color="C1", lw=1.5, ls="--", label="average posterior")
         ax.set(title=title, xlabel=xlabel, ylim=(0, 2.5 * prior.max()))
         ax.legend(loc="upper left", fontsize="x-small")
     axes[0].set_ylabel("density")
@@ -734,9 +760,9 @@ def plot_salt_and_pepper(codes: dict[str, Sequence], labels, *, axes=None, lim: 
     if axes is None:
         _, axes = plt.subplots(1, len(codes), figsize=(3.6 * len(codes), 3.6), squeeze=False)
     axes = np.ravel(axes)
-    labels = _np(labels)
+    labels = _np(labels, "labels")
     for ax, (title, z) in zip(axes, codes.items(), strict=True):
-        z = _np(z)
+        z = _np(z, "codes")
         if z.ndim != 2 or z.shape[1] != 2:
             raise ValueError(f"codes {title!r} must have shape (n, 2), got {z.shape}")
         sc = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5)
@@ -757,8 +783,8 @@ def plot_rate_distortion(points: dict[str, tuple[float, float]], *, ax=None,
         elbo_levels: ELBO values for the dotted diagonals ``D = -ELBO - R``.
     """
     ax = new_axes(ax)
-    rates = np.array([r for r, _ in points.values()])
-    dists = np.array([d for _, d in points.values()])
+    rates = _np([r for r, _ in points.values()], "points")
+    dists = _np([d for _, d in points.values()], "points")
     r_max = max(rates.max() * 1.15, 1.0)
     grid = np.linspace(0, r_max, 2)
     for k, e in enumerate(elbo_levels):

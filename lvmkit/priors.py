@@ -28,6 +28,9 @@ from torch.distributions.utils import broadcast_all
 
 __all__ = ["GeneralizedGaussian"]
 
+#: Smallest shape accepted (see :class:`GeneralizedGaussian`).
+MIN_ALPHA = 0.02
+
 
 class GeneralizedGaussian(Distribution):
     r"""Generalised Gaussian (exponential power) distribution, scalar event.
@@ -60,6 +63,10 @@ class GeneralizedGaussian(Distribution):
             v = torch.as_tensor(value, dtype=torch.get_default_dtype())
             if not torch.isfinite(v).all() or (v <= 0).any():
                 raise ValueError(f"{name} must be finite and > 0, got {value}")
+        if (torch.as_tensor(alpha, dtype=torch.float64) < MIN_ALPHA).any():
+            # Gamma(3/alpha) / Gamma(1/alpha) (the variance) and the samples' g**(1/alpha)
+            # overflow float64 below this: refuse rather than return inf.
+            raise ValueError(f"alpha must be >= {MIN_ALPHA} (smaller shapes overflow), got {alpha}")
         if not torch.isfinite(torch.as_tensor(loc, dtype=torch.get_default_dtype())).all():
             raise ValueError(f"loc must be finite, got {loc}")
         self.alpha, self.scale, self.loc = broadcast_all(alpha, scale, loc)
@@ -135,7 +142,8 @@ class GeneralizedGaussian(Distribution):
         """Quantile function (through :func:`scipy.special.gammaincinv`; not differentiable)."""
         value = torch.as_tensor(value, dtype=self.alpha.dtype)
         if ((value < 0) | (value > 1)).any():
-            raise ValueError("icdf needs probabilities in [0, 1]")
+            raise ValueError("value must be probabilities in [0, 1] for icdf, got "
+                             f"min {float(value.min()):.3g}, max {float(value.max()):.3g}")
         v, a, s, m = torch.broadcast_tensors(value, self.alpha, self.scale, self.loc)
         q = np.abs(2 * v.detach().numpy() - 1)
         g = torch.as_tensor(gammaincinv(1 / a.detach().numpy(), q), dtype=a.dtype)

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from lvmkit import validation
 from lvmkit.estimators import mi_from_posteriors
 
 __all__ = [
@@ -48,23 +49,40 @@ def _np2d(name: str, a) -> np.ndarray:
     return a
 
 
+def _labels(name: str, y, z: np.ndarray) -> np.ndarray:
+    y = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
+    if y.shape != (len(z),):
+        raise ValueError(f"{name} must have shape ({len(z)},), one label per code, got {y.shape}")
+    return y
+
+
+def _pair(z_train, y_train, z_test, y_test):
+    zt, ze = _np2d("z_train", z_train), _np2d("z_test", z_test)
+    if zt.shape[1] != ze.shape[1]:
+        raise ValueError(f"z_test must have {zt.shape[1]} columns like z_train, got {ze.shape[1]}")
+    return zt, _labels("y_train", y_train, zt), ze, _labels("y_test", y_test, ze)
+
+
 def linear_probe_accuracy(z_train, y_train, z_test, y_test) -> float:
     """Test accuracy of a standardised multinomial logistic regression on codes."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    z_train, y_train, z_test, y_test = _pair(z_train, y_train, z_test, y_test)
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-    clf.fit(_np2d("z_train", z_train), np.asarray(y_train))
-    return float(clf.score(_np2d("z_test", z_test), np.asarray(y_test)))
+    clf.fit(z_train, y_train)
+    return float(clf.score(z_test, y_test))
 
 
 def knn_accuracy(z_train, y_train, z_test, y_test, k: int = 5) -> float:
     """Test accuracy of a k-nearest-neighbour classifier (Euclidean) on codes."""
     from sklearn.neighbors import KNeighborsClassifier
 
-    clf = KNeighborsClassifier(n_neighbors=k).fit(_np2d("z_train", z_train), np.asarray(y_train))
-    return float(clf.score(_np2d("z_test", z_test), np.asarray(y_test)))
+    z_train, y_train, z_test, y_test = _pair(z_train, y_train, z_test, y_test)
+    k = validation.check_int("k", k, 1, len(z_train))
+    clf = KNeighborsClassifier(n_neighbors=k).fit(z_train, y_train)
+    return float(clf.score(z_test, y_test))
 
 
 def factor_r2(z_train, f_train, z_test, f_test) -> np.ndarray:
@@ -73,6 +91,9 @@ def factor_r2(z_train, f_train, z_test, f_test) -> np.ndarray:
     from sklearn.metrics import r2_score
 
     f_train, f_test = _np2d("f_train", f_train), _np2d("f_test", f_test)
+    for name, f, z in (("f_train", f_train, z_train), ("f_test", f_test, z_test)):
+        if len(f) != len(z):
+            raise ValueError(f"{name} must have one row per code ({len(z)}), got {len(f)}")
     reg = LinearRegression().fit(_np2d("z_train", z_train), f_train)
     return r2_score(f_test, reg.predict(_np2d("z_test", z_test)), multioutput="raw_values")
 
@@ -85,7 +106,10 @@ def nearest_distance(a, b) -> np.ndarray:
     """
     from scipy.spatial import cKDTree
 
-    return cKDTree(_np2d("b", b)).query(_np2d("a", a), k=1, p=1)[0]
+    a, b = _np2d("a", a), _np2d("b", b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"b must have {a.shape[1]} columns like a, got {b.shape[1]}")
+    return cKDTree(b).query(a, k=1, p=1)[0]
 
 
 def neighbourhood_preservation(a, b, k: int = 10) -> float:
@@ -121,6 +145,10 @@ def aggregate_posterior_stats(model, x: torch.Tensor, n_samples: int = 10, *,
     with :math:`\log q(z) = \mathrm{logsumexp}_m \log q(z \mid x_m) - \log N`. Works for
     any model with the latent model protocol of :mod:`lvmkit.vae` (``n_latents > 0``).
     """
+    from lvmkit.vae import _check_data
+
+    x = _check_data(x)
+    n_samples = validation.check_int("n_samples", n_samples, 1)
     n = x.shape[0]
     z, log_q = model.sample_posterior(x, n_samples, generator=generator)  # (S, N, d), (S, N)
     log_agg = torch.empty_like(log_q)
@@ -148,8 +176,12 @@ def evaluate(model, x_train, y_train, x_test, y_test, *, n_iw: int = 100,
     no latents). A posterior *mean* would let a standardised probe read tiny shifts of the
     mean that carry almost no information when the posteriors are as broad as the prior.
     """
-    from lvmkit.vae import elbo_terms, iw_log_likelihood
+    from lvmkit.vae import _check_data, elbo_terms, iw_log_likelihood
 
+    x_train = _check_data(x_train, name="x_train")
+    x_test = _check_data(x_test, x_train.shape[1], name="x_test")
+    validation.check_int("n_iw", n_iw, 1)
+    validation.check_int("n_mi_samples", n_mi_samples, 1)
     n = len(x_test)
     out = {"test_ll": float(iw_log_likelihood(model, x_test, n_iw, generator=generator).mean()),
            "train_ll": float(iw_log_likelihood(model, x_train[:n], n_iw,

@@ -59,9 +59,14 @@ def sig(x: float, digits: int = 3) -> float:
         >>> sig(98765.4, 2)
         99000.0
     """
-    if digits < 1:
-        raise ValueError(f"digits must be >= 1, got {digits}")
-    x = float(x.item() if hasattr(x, "item") else x)
+    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or digits < 1:
+        raise ValueError(f"digits must be an integer >= 1, got {digits!r}")
+    try:
+        if isinstance(x, (str, bytes)):
+            raise TypeError
+        x = float(x.item() if hasattr(x, "item") else x)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"x must be a real number, got {type(x).__name__} {x!r}") from None
     if x == 0 or not math.isfinite(x):
         return x
     return round(x, digits - 1 - math.floor(math.log10(abs(x))))

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import torch
 from torch.distributions import Independent, Laplace, Normal
 
+from lvmkit import validation
+
 __all__ = ["CellScramble", "ScrambledModel"]
 
 _EPS = 1e-15
@@ -81,6 +83,7 @@ class CellScramble:
                generator: torch.Generator) -> CellScramble:
         """A uniformly random permutation of the ``M^d`` cells."""
         d = prior.event_shape[0]
+        validation.check_int("cells_per_dim", cells_per_dim, 2)
         if cells_per_dim < 2 or cells_per_dim**d > 2**24:
             raise ValueError(f"need 2 <= cells_per_dim and cells_per_dim**d <= 2**24, got "
                              f"{cells_per_dim}**{d}")
@@ -91,8 +94,7 @@ class CellScramble:
         return self.prior.event_shape[0]
 
     def _move(self, z: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
-        if z.shape[-1] != self.n_latents or not torch.isfinite(z).all():
-            raise ValueError(f"z must be finite with shape (..., {self.n_latents})")
+        z = validation.as_float_tensor("z", z, shape=(..., self.n_latents))
         M, dtype = self.cells_per_dim, z.dtype
         u = _cdf(self._base, z.double()) * M
         cell = u.floor().clamp(0, M - 1)
@@ -121,8 +123,11 @@ class ScrambledModel:
     """
 
     def __init__(self, model, scramble: CellScramble):
+        if not isinstance(scramble, CellScramble):
+            raise TypeError(f"scramble must be a CellScramble, got {validation.describe(scramble)}")
         if model.n_latents != scramble.n_latents:
-            raise ValueError("the scramble and the model must have the same latent dimension")
+            raise ValueError(f"scramble must have the model's latent dimension "
+                             f"{model.n_latents}, got {scramble.n_latents}")
         self.model, self.scramble, self.n_latents = model, scramble, model.n_latents
 
     def prior(self) -> Independent:

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from scipy.optimize import least_squares
 
+from lvmkit import validation
 from lvmkit.inference import fista
 
 __all__ = [
@@ -103,6 +104,8 @@ def learn_dictionary(
     Returns:
         :class:`DictionaryResult`.
     """
+    _validate_learn_dictionary(patches, n_atoms, penalty, n_steps, batch_size, lr, A0,
+                               fista_iter, method, window, generator)
     X = torch.as_tensor(patches, dtype=torch.float64)
     if X.ndim != 2 or not torch.isfinite(X).all():
         raise ValueError(f"patches must be a finite (n, P) array, got shape {tuple(X.shape)}")
@@ -148,7 +151,9 @@ def learn_dictionary(
 def pca_components(patches: torch.Tensor, n_components: int | None = None) -> torch.Tensor:
     """Principal components of the patches as columns, shape ``(P, n_components)``,
     ordered by decreasing variance, unit norm."""
-    X = torch.as_tensor(patches, dtype=torch.float64)
+    X = validation.as_float_tensor("patches", patches, ndim=2, min_rows=2, dtype=torch.float64)
+    if n_components is not None:
+        validation.check_int("n_components", n_components, 1, X.shape[1])
     X = X - X.mean(0)
     evals, evecs = torch.linalg.eigh(X.T @ X / len(X))
     order = torch.argsort(evals, descending=True)
@@ -165,6 +170,8 @@ def gabor(params, size: int) -> np.ndarray:
 
     with ``(u, v)`` the coordinates relative to ``(x0, y0)`` rotated by ``theta``.
     """
+    params = validation.as_float_array("params", params, shape=(8,))
+    size = validation.check_int("size", size, 1)
     a, x0, y0, th, f, ph, sx, sy = params
     yy, xx = np.mgrid[0:size, 0:size].astype(float)
     u = (xx - x0) * np.cos(th) + (yy - y0) * np.sin(th)
@@ -198,7 +205,11 @@ def fit_gabor(atom, *, max_sigma: float | None = None, n_starts: int = 2) -> Gab
     sst = float(((img - img.mean()) ** 2).sum())
     if not np.isfinite(img).all() or sst == 0:
         raise ValueError("atom must be finite and not constant")
-    max_sigma = size / 4 if max_sigma is None else float(max_sigma)
+    max_sigma = size / 4 if max_sigma is None else validation.check_positive("max_sigma",
+                                                                            max_sigma)
+    if not max_sigma > 0.5:
+        raise ValueError(f"max_sigma must be > 0.5 pixel (the lower bound), got {max_sigma}")
+    validation.check_int("n_starts", n_starts, 1)
     pad = 4 * size
     spec = np.abs(np.fft.fft2(img, (pad, pad)))
     fy, fx = np.meshgrid(np.fft.fftfreq(pad), np.fft.fftfreq(pad), indexing="ij")
@@ -228,3 +239,22 @@ def fit_gabor(atom, *, max_sigma: float | None = None, n_starts: int = 2) -> Gab
     fitted = gabor(best.x, size)
     r2 = 1.0 - float(((fitted - img) ** 2).sum()) / sst
     return GaborFit(best.x, r2, fitted)
+
+
+def _validate_learn_dictionary(patches, n_atoms, penalty, n_steps, batch_size, lr, A0,
+                               fista_iter, method, window, generator) -> None:
+    """Every argument of :func:`learn_dictionary`, before any work."""
+    X = validation.as_float_tensor("patches", patches, ndim=2)
+    n_atoms = validation.check_int("n_atoms", n_atoms, 1)
+    validation.check_nonnegative("penalty", penalty)
+    for name, v in (("n_steps", n_steps), ("batch_size", batch_size),
+                    ("fista_iter", fista_iter), ("window", window)):
+        validation.check_int(name, v, 1)
+    validation.check_positive("lr", lr)
+    if A0 is not None:
+        validation.as_float_tensor("A0", A0, shape=(X.shape[1], n_atoms))
+    if method not in ("online", "sgd"):
+        raise ValueError(f"method must be 'online' or 'sgd', got {method!r}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got "
+                        f"{validation.describe(generator)}")

@@ -16,6 +16,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from lvmkit import validation
 from lvmkit.vae import VAE
 
 __all__ = ["LitVAE", "fit"]
@@ -34,8 +35,11 @@ class LitVAE(pl.LightningModule):
     def __init__(self, vae: VAE, *, beta: float = 1.0, mmd_weight: float = 0.0,
                  lr: float = 1e-3):
         super().__init__()
-        if beta < 0 or mmd_weight < 0 or lr <= 0:
-            raise ValueError("beta and mmd_weight must be >= 0 and lr > 0")
+        if not isinstance(vae, VAE):
+            raise TypeError(f"vae must be a lvmkit.vae.VAE, got {validation.describe(vae)}")
+        validation.check_nonnegative("beta", beta)
+        validation.check_nonnegative("mmd_weight", mmd_weight)
+        validation.check_positive("lr", lr)
         self.vae, self.beta, self.mmd_weight, self.lr = vae, beta, mmd_weight, lr
         self.history: list[float] = []
 
@@ -59,6 +63,7 @@ def fit(vae: VAE, x_train: torch.Tensor, *, beta: float = 1.0, mmd_weight: float
     the batch order and Monte Carlo noise come from here) and asks Lightning for
     deterministic algorithms. Extra keyword arguments go to ``pl.Trainer``.
     """
+    _validate_fit(vae, x_train, beta, mmd_weight, epochs, batch_size, lr)
     if x_train.ndim != 2 or not torch.isfinite(x_train).all():
         raise ValueError(f"x_train must be a finite (n, P) tensor, got {tuple(x_train.shape)}")
     for name in ("pytorch_lightning", "lightning.pytorch", "lightning.fabric"):
@@ -74,3 +79,17 @@ def fit(vae: VAE, x_train: torch.Tensor, *, beta: float = 1.0, mmd_weight: float
     trainer.fit(lit, loader)
     vae.cpu().eval()
     return lit
+
+
+def _validate_fit(vae, x_train, beta, mmd_weight, epochs, batch_size, lr) -> None:
+    """Every data argument of :func:`fit`, before Lightning starts."""
+    from lvmkit.vae import _check_data, _n_pixels
+
+    if not isinstance(vae, VAE):
+        raise TypeError(f"vae must be a lvmkit.vae.VAE, got {validation.describe(vae)}")
+    _check_data(x_train, _n_pixels(vae), name="x_train")
+    validation.check_int("epochs", epochs, 1)
+    validation.check_int("batch_size", batch_size, 1)
+    validation.check_nonnegative("beta", beta)
+    validation.check_nonnegative("mmd_weight", mmd_weight)
+    validation.check_positive("lr", lr)

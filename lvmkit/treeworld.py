@@ -91,6 +91,12 @@ def render(s: int, xi: int, hi: int, g: int, c: tuple[int, int, int]) -> np.ndar
         g: Branch geometry (0..3).
         c: Foliage amount (0..2) of the left, right and crown slots.
     """
+    for name, v, n in (("s", s, 3), ("xi", xi, N_TRUNK_X), ("hi", hi, N_TRUNK_H),
+                       ("g", g, N_BRANCH)):
+        if isinstance(v, bool) or int(v) != v or not 0 <= v < n:
+            raise ValueError(f"{name} must be an integer in [0, {n}), got {v}")
+    if len(c) != N_SLOTS or any(int(v) != v or not 0 <= v < N_LEAF for v in c):
+        raise ValueError(f"c must be {N_SLOTS} integers in [0, {N_LEAF}), got {c}")
     m = np.zeros((HEIGHT, WIDTH), dtype=np.uint8)
     x, h = TRUNK_X[xi], TRUNK_HEIGHTS[s][hi]
     y0 = HEIGHT - h
@@ -152,6 +158,10 @@ def layer_maps(config) -> np.ndarray:
     Returns:
         Part maps of shape ``(3, 256)``: the trunk alone, all the wood, the full map ``l``.
     """
+    config = np.asarray(config)
+    if config.shape != (7,):
+        raise ValueError(f"config must have shape (7,): (s, xi, hi, g, c_left, c_right, c_crown),"
+                         f" got shape {config.shape}")
     s, xi, hi, g, *c = (int(v) for v in config)
     full = render(s, xi, hi, g, tuple(c)).ravel()
     trunk = np.zeros_like(full).reshape(HEIGHT, WIDTH)

@@ -36,8 +36,8 @@ import torch
 from torch import nn
 from torch.distributions import Independent, Laplace, Normal, kl_divergence
 
+from lvmkit import validation
 from lvmkit.datasets import render_shapes
-from lvmkit.models import check_finite
 
 __all__ = [
     "MADE",
@@ -59,12 +59,33 @@ __all__ = [
 PRIORS = ("normal", "laplace")
 
 
-def _check_data(x: torch.Tensor, n_pixels: int | None = None) -> torch.Tensor:
-    """Validate a batch of observations at the public boundary: finite, shape ``(B, P)``."""
-    if not torch.is_tensor(x) or x.ndim != 2 or (n_pixels is not None and x.shape[1] != n_pixels):
-        shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
-        raise ValueError(f"x must be a tensor of shape (B, {n_pixels or 'P'}), got {shape}")
-    return check_finite("x", x)
+def _check_data(x: torch.Tensor, n_pixels: int | None = None, *,
+                name: str = "x") -> torch.Tensor:
+    """Validate a batch of observations at the public boundary: a finite float32/64 tensor
+    of shape ``(B, P)``."""
+    if not torch.is_tensor(x):
+        raise TypeError(f"{name} must be a tensor of shape (B, {n_pixels or 'P'}), got "
+                        f"{validation.describe(x)}")
+    return validation.as_float_tensor(name, x, shape=("B", n_pixels or "P"))
+
+
+def _n_pixels(model) -> int | None:
+    """P of a model's decoder, where it can be read off (``None`` otherwise)."""
+    dec = getattr(model, "decoder", None)
+    if isinstance(dec, MADE):
+        return dec.n_pixels
+    if isinstance(dec, RenderDecoder):
+        return dec.size**2
+    if isinstance(dec, BernoulliMLP):
+        return dec.net[-1].out_features
+    if isinstance(dec, LinearGaussianDecoder):
+        return dec.A.shape[0]
+    return None
+
+
+def _check_sizes(**sizes: int) -> None:
+    for name, v in sizes.items():
+        validation.check_int(name, v, 1)
 
 
 def make_prior(kind: str, n_latents: int, *, dtype=torch.float32, device=None) -> Independent:
@@ -74,7 +95,8 @@ def make_prior(kind: str, n_latents: int, *, dtype=torch.float32, device=None) -
     Event shape ``(n_latents,)``.
     """
     if kind not in PRIORS:
-        raise ValueError(f"prior must be one of {PRIORS}, got {kind!r}")
+        raise ValueError(f"kind must be a prior in {PRIORS}, got {kind!r}")
+    validation.check_int("n_latents", n_latents, 0)
     zeros = torch.zeros(n_latents, dtype=dtype, device=device)
     if kind == "normal":
         return Independent(Normal(zeros, torch.ones_like(zeros)), 1)
@@ -95,6 +117,7 @@ class GaussianEncoder(nn.Module):
 
     def __init__(self, n_pixels: int, n_latents: int, hidden: int = 128):
         super().__init__()
+        _check_sizes(n_pixels=n_pixels, n_latents=n_latents, hidden=hidden)
         self.net = _mlp([n_pixels, hidden, hidden, 2 * n_latents])
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -107,6 +130,7 @@ class LinearGaussianEncoder(nn.Module):
 
     def __init__(self, n_pixels: int, n_latents: int):
         super().__init__()
+        _check_sizes(n_pixels=n_pixels, n_latents=n_latents)
         self.W = nn.Parameter(torch.zeros(n_latents, n_pixels, dtype=torch.float64))
         self.log_sigma = nn.Parameter(torch.zeros(n_latents, dtype=torch.float64))
 
@@ -120,6 +144,7 @@ class BernoulliMLP(nn.Module):
 
     def __init__(self, n_latents: int, n_pixels: int, hidden: int = 128):
         super().__init__()
+        _check_sizes(n_latents=n_latents, n_pixels=n_pixels, hidden=hidden)
         self.net = _mlp([n_latents, hidden, hidden, n_pixels])
 
     def log_prob(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -153,8 +178,10 @@ class MADE(nn.Module):
 
     def __init__(self, n_pixels: int, n_latents: int = 0, hidden: int = 256, n_hidden: int = 2):
         super().__init__()
-        if n_pixels < 2 or n_hidden < 1:
-            raise ValueError("MADE needs n_pixels >= 2 and n_hidden >= 1")
+        validation.check_int("n_pixels", n_pixels, 2)
+        validation.check_int("n_latents", n_latents, 0)
+        validation.check_int("hidden", hidden, 1)
+        validation.check_int("n_hidden", n_hidden, 1)
         self.n_pixels, self.n_latents = n_pixels, n_latents
         deg_in = torch.arange(1, n_pixels + 1)
         deg_h = torch.arange(hidden) % (n_pixels - 1) + 1
@@ -214,7 +241,7 @@ class RenderDecoder(nn.Module):
 
     def __init__(self, size: int = 12):
         super().__init__()
-        self.size = size
+        self.size = validation.check_int("size", size, 4)
         self.gain = nn.Parameter(torch.tensor([4.0, 2.0, 2.0, 0.5]))
         self.offset = nn.Parameter(torch.tensor([0.0, (size - 1) / 2, (size - 1) / 2, 3.0]))
         self.log_sharpness = nn.Parameter(torch.tensor(math.log(5.0)))
@@ -243,8 +270,9 @@ class LinearGaussianDecoder(nn.Module):
 
     def __init__(self, A: torch.Tensor, noise_std: float = 1.0):
         super().__init__()
-        self.A = nn.Parameter(torch.as_tensor(A, dtype=torch.float64).clone())
-        self.noise_std = float(noise_std)
+        A = validation.as_float_tensor("A", A, ndim=2, dtype=torch.float64)
+        self.A = nn.Parameter(A.clone())
+        self.noise_std = validation.check_positive("noise_std", noise_std)
 
     def log_prob(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         return Normal(z @ self.A.T, self.noise_std).log_prob(x).sum(-1)
@@ -318,7 +346,8 @@ class VAE(nn.Module):
     # --- training objective --------------------------------------------------------
     def terms(self, x: torch.Tensor, *, n_samples: int = 1, generator=None) -> ELBOTerms:
         """Distortion (Monte Carlo), rate (closed form) and ELBO per datum."""
-        _check_data(x)
+        _check_data(x, _n_pixels(self))
+        validation.check_int("n_samples", n_samples, 1)
         if self.n_latents == 0:
             logp = self.decoder.log_prob(x, None)[0]
             return ELBOTerms(logp, torch.zeros_like(logp), -logp)
@@ -362,7 +391,8 @@ def elbo_terms(model, x: torch.Tensor, n_samples: int = 1, *, generator=None) ->
     ``n_samples`` draws, so a re-parametrised model gives identical numbers for the
     same draws.
     """
-    _check_data(x)
+    _check_data(x, _n_pixels(model))
+    validation.check_int("n_samples", n_samples, 1)
     z, log_q = model.sample_posterior(x, n_samples, generator=generator)
     rate = (log_q - model.prior().log_prob(z)).mean(0)
     distortion = -model.decoder_log_prob(x, z).mean(0)
@@ -384,9 +414,9 @@ def iw_log_likelihood(model, x: torch.Tensor, n_samples: int = 100, *, generator
     Returns:
         Shape ``(B,)``.
     """
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be >= 1, got {n_samples}")
-    _check_data(x)
+    validation.check_int("n_samples", n_samples, 1)
+    validation.check_int("chunk", chunk, 1)
+    _check_data(x, _n_pixels(model))
     if model.n_latents == 0:
         return model.decoder_log_prob(x, None)[0]
     parts = []
@@ -404,6 +434,11 @@ def mmd_rbf(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     Gaussian kernel :math:`k(u, v) = \exp(-\|u - v\|^2 / (2d))` (bandwidth matched to
     a unit-variance prior in ``d`` dimensions).
     """
+    a = validation.as_float_tensor("a", a, ndim=2, min_rows=2)
+    b = validation.as_float_tensor("b", b, ndim=2, min_rows=2)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"b must have the dimension of a ({a.shape[1]}), got {b.shape[1]}")
+    validation.check_same_device(a=a, b=b)
     d = a.shape[-1]
 
     def k(u, v):
@@ -429,6 +464,8 @@ def build_vae(decoder: str, n_pixels: int, n_latents: int, *, prior: str = "norm
         hidden: Hidden width of MADE (the MLPs use 128).
         image_side: Side of the square image (render decoder only).
     """
+    validation.check_int("n_pixels", n_pixels, 1)
+    validation.check_int("n_latents", n_latents, 0)
     if decoder == "bernoulli":
         dec = BernoulliMLP(n_latents, n_pixels)
     elif decoder == "made":
@@ -447,24 +484,24 @@ def load_cached(name: str, data: str, *, directory=None) -> tuple[VAE, dict]:
     """Load a part-3 model trained by ``data/make_part3.py``.
 
     Reads ``part3_<data>.json`` (configuration and the metrics stored at save time) and
-    ``part3_<data>.pt`` (float16 state dicts, loaded with ``weights_only=True``).
+    ``part3_<data>.pt`` (float16 state dicts, loaded with ``weights_only=True``), both
+    checked against ``data/MANIFEST.json`` first (:mod:`lvmkit.artifacts`).
 
     Returns:
         ``(vae, record)``: the model in float32 and eval mode, and its JSON record
         (``config``, ``metrics``, ``train_seconds``).
     """
-    import json
-    from pathlib import Path
+    from lvmkit.artifacts import load_json, load_weights
 
-    from lvmkit import data_dir
-
-    directory = Path(directory) if directory is not None else data_dir()
-    records = json.loads((directory / f"part3_{data}.json").read_text())
+    if data not in ("digits", "shapes"):
+        raise ValueError(f"data must be 'digits' or 'shapes', got {data!r}")
+    records = load_json(f"part3_{data}.json", directory)
     if name not in records:
-        raise ValueError(f"no model {name!r} in part3_{data}.json; have {sorted(records)}")
+        raise ValueError(f"name must be a model of part3_{data}.json, one of {sorted(records)}; "
+                         f"got {name!r}")
     rec = records[name]
     cfg = rec["config"]
     vae = build_vae(cfg["decoder"], cfg["n_pixels"], cfg["n_latents"], prior=cfg["prior"])
-    weights = torch.load(directory / f"part3_{data}.pt", weights_only=True)[name]
+    weights = load_weights(f"part3_{data}.pt", directory)[name]
     vae.load_state_dict(weights)
     return vae.float().eval(), rec

@@ -1,6 +1,7 @@
 """Shared pytest configuration."""
 
 import os
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -29,3 +30,42 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+# --- reports written by the test run (the lead's evidence, not test inputs) -----------
+
+BUILD = Path(__file__).resolve().parents[1] / "_build"
+
+
+def write_report(name: str, text: str) -> Path:
+    """Write ``_build/<name>`` atomically (pytest-xdist workers may write the same file)."""
+    BUILD.mkdir(exist_ok=True)
+    path = BUILD / name
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return path
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """List every statistical test (``failure_rate`` mark) with its declared failure rate."""
+    rows = []
+    for item in items:
+        mark = item.get_closest_marker("failure_rate")
+        if mark is not None:
+            rate, how = mark.args
+            rows.append(f"| `{item.nodeid}` | {rate:.3g} | {how} |")
+    if rows:
+        write_report("statistical-tests.md", "\n".join([
+            "# Statistical tests and their declared failure rates",
+            "",
+            "Fixed seeds; each threshold is derived from the rate by `tests/stats.py`.",
+            "",
+            "| test | failure rate (fresh seed) | threshold derived by |",
+            "|---|---|---|",
+            *rows, ""]))
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "failure_rate(rate, how): a statistical test's declared failure rate")

@@ -10,9 +10,14 @@ import pytest
 import torch
 from scipy import stats
 from sklearn.feature_selection import mutual_info_regression
+from stats import assert_in_stderr, failure_rate
 from torch.distributions import MultivariateNormal, Normal
 
 from lvmkit import estimators as est
+
+# Nearest-neighbour and histogram estimators have no standard error of their own; their
+# tolerances were set from the spread over seeds.
+EMPIRICAL = "tolerance >= z_threshold(1e-4) = 3.9 sd over seeds, plus the bias"
 
 
 def gaussian_pair(d=3, seed=0):
@@ -83,10 +88,11 @@ def test_mi_gaussian_rejects_overlapping_blocks():
         est.mi_gaussian(np.eye(2), [0], [0])
 
 
+@failure_rate(1e-4, "two-sided z test of the Monte Carlo mean against the closed form")
 def test_kl_monte_carlo_is_unbiased_within_its_stderr():
     p, q = gaussian_pair()
     e = est.kl_monte_carlo(p, q, 20_000, generator=torch.Generator().manual_seed(0))
-    assert abs(e.value - kl_formula(p, q)) < 4 * e.stderr
+    assert_in_stderr(e.value, kl_formula(p, q), e.stderr, 1e-4)
     assert 0 < e.stderr < 0.05
 
 
@@ -99,6 +105,7 @@ def test_kl_monte_carlo_is_reproducible_and_validates():
         est.kl_monte_carlo(p, q, 1)
 
 
+@failure_rate(1e-4, "two-sided z test of the Monte Carlo mean against the closed form")
 def test_mi_from_posteriors_on_linear_gaussian():
     """E_I KL(q(x|I) || r(x)) equals I(x; I) in closed form when r is the true prior."""
     from lvmkit.models import LinearGaussian
@@ -115,7 +122,7 @@ def test_mi_from_posteriors_on_linear_gaussian():
     e = est.mi_from_posteriors(post.log_prob(z), m.prior().log_prob(z))
     A = m.A.numpy()
     cov = np.block([[np.eye(2), A.T], [A, A @ A.T + 0.25 * np.eye(3)]])
-    assert abs(e.value - est.mi_gaussian(cov, [0, 1], [2, 3, 4])) < 4 * e.stderr
+    assert_in_stderr(e.value, est.mi_gaussian(cov, [0, 1], [2, 3, 4]), e.stderr, 1e-4)
 
 
 def test_mi_from_posteriors_validates():
@@ -125,6 +132,7 @@ def test_mi_from_posteriors_validates():
         est.mi_from_posteriors(torch.tensor([0.0, float("nan")]), torch.zeros(2))
 
 
+@failure_rate(1e-4, EMPIRICAL)
 def test_kl_knn_converges_to_closed_form():
     p, q = gaussian_pair(d=2, seed=4)
     g = torch.Generator().manual_seed(0)
@@ -135,6 +143,7 @@ def test_kl_knn_converges_to_closed_form():
     assert est.kl_knn(x, y, k=5) == pytest.approx(kl_formula(p, q), abs=0.05)
 
 
+@failure_rate(1e-4, EMPIRICAL)
 def test_kl_knn_is_near_zero_for_equal_distributions():
     rng = np.random.default_rng(0)
     assert abs(est.kl_knn(rng.normal(size=(5000, 3)), rng.normal(size=(5000, 3)), k=3)) < 0.05
@@ -150,6 +159,7 @@ def test_kl_knn_validates():
         est.kl_knn(np.array([[0.0], [np.nan]]), rng.normal(size=(10, 1)))
 
 
+@failure_rate(1e-4, EMPIRICAL)
 @pytest.mark.parametrize("rho", [0.0, 0.5, 0.9])
 def test_mi_ksg_matches_closed_form_and_sklearn(rho):
     rng = np.random.default_rng(1)
@@ -163,6 +173,7 @@ def test_mi_ksg_matches_closed_form_and_sklearn(rho):
     assert ours == pytest.approx(theirs, abs=0.02)
 
 
+@failure_rate(1e-4, EMPIRICAL)
 def test_mi_ksg_in_higher_dimension():
     rng = np.random.default_rng(2)
     d = 3
@@ -174,6 +185,7 @@ def test_mi_ksg_in_higher_dimension():
     assert est.mi_ksg(xy[:, :d], xy[:, d:], k=5) == pytest.approx(truth, abs=0.08)
 
 
+@failure_rate(1e-4, EMPIRICAL)
 def test_kl_histogram_1d_against_closed_form():
     p, q = Normal(0.0, 1.0), Normal(1.0, 1.5)
     truth = float(torch.distributions.kl_divergence(p, q))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lvmkit import data_dir
+from lvmkit.artifacts import load_npz
 from lvmkit.patches import IMAGES, load_image, natural_patches, whiten_image, zca_whiten
 
 
@@ -13,7 +13,7 @@ def test_patches_are_deterministic_and_match_the_dictionary_cache():
     b = natural_patches(400, 12, seed=0)
     assert a.sha256 == b.sha256 and a.patches.shape == (400, 144)
     assert natural_patches(400, 12, seed=1).sha256 != a.sha256
-    fit = np.load(data_dir() / "dictionary.npz")
+    fit = load_npz("dictionary.npz")
     train = natural_patches(40_000, 12, seed=0)
     np.testing.assert_allclose(train.patches[:16].numpy(), fit["patch_probe"], atol=1e-12)
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from lvmkit import data_dir
+from lvmkit.artifacts import load_npz
 from lvmkit.patches import natural_patches
 from lvmkit.sparse_coding import fit_gabor, gabor, learn_dictionary, pca_components
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 def test_cached_dictionary_reproduces_stored_metrics():
     import make_dictionary as mk
 
-    fit = np.load(data_dir() / "dictionary.npz")
+    fit = load_npz("dictionary.npz")
     A = torch.from_numpy(fit["A"])
     assert A.shape == (144, 144)
     assert torch.allclose(A.norm(dim=0), torch.ones(144, dtype=torch.float64), atol=1e-6)

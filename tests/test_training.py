@@ -1,12 +1,11 @@
 """Lightning training smoke test, and the cached part-3 weights reproduce their metrics."""
 
-import json
 import math
 
 import pytest
 import torch
 
-from lvmkit import data_dir
+from lvmkit.artifacts import load_json, load_weights
 from lvmkit.datasets import load_digits_binary, load_shapes_split
 from lvmkit.probes import evaluate
 from lvmkit.training import fit
@@ -56,8 +55,8 @@ def test_cached_weights_reproduce_stored_metrics(data, name):
 
 def test_cache_lists_every_model_with_its_config():
     for data in ("digits", "shapes"):
-        records = json.loads((data_dir() / f"part3_{data}.json").read_text())
-        weights = torch.load(data_dir() / f"part3_{data}.pt", weights_only=True)
+        records = load_json(f"part3_{data}.json")
+        weights = load_weights(f"part3_{data}.pt")
         assert set(records) == set(weights)
         for rec in records.values():
             assert rec["config"]["data"] == data and rec["metrics"]["test_ll"] < 0
