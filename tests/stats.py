@@ -24,6 +24,7 @@ __all__ = [
     "assert_in_stderr",
     "assert_ks",
     "assert_ks_2samp",
+    "assert_replicates",
     "bonferroni",
     "chi2_threshold",
     "failure_rate",
@@ -96,3 +97,21 @@ def assert_ks_2samp(a, b, rate: float) -> None:
     """Two-sample Kolmogorov-Smirnov test at level ``rate``."""
     p = stats.ks_2samp(np.asarray(a), np.asarray(b)).pvalue
     assert p > pvalue_level(rate), f"two-sample KS p-value {p:.3g} <= {rate}"
+
+
+def assert_replicates(values, expected, rate: float, *, bias: float = 0.0) -> None:
+    """Assert that the mean of independent replicates is ``expected`` up to a known bias.
+
+    For estimators without a standard error of their own (nearest-neighbour, histogram):
+    the replicates (one per seed) give one, and the threshold is the two-sided Student-t
+    quantile of ``rate`` with ``n - 1`` degrees of freedom. ``bias`` bounds the
+    estimator's known finite-sample bias; it is declared by the test, not fitted.
+    """
+    v = np.asarray(values, float).ravel()
+    if v.size < 3:
+        raise ValueError(f"values must hold at least 3 replicates, got {v.size}")
+    t = float(stats.t.isf(_check_rate(rate) / 2, v.size - 1))
+    se = v.std(ddof=1) / np.sqrt(v.size)
+    dev = abs(v.mean() - float(expected))
+    assert dev <= t * se + bias, (f"|mean - expected| = {dev:.4g} exceeds {t:.3g} standard "
+                                  f"errors ({se:.3g}) + bias {bias}; rate {rate}")
