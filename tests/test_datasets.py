@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from stats import assert_in_stderr, failure_rate
 
 from lvmkit.datasets import (
     SHAPE_FACTORS,
@@ -25,11 +26,13 @@ def test_digits_split_is_fixed_binary_and_stratified():
         load_digits_binary(test_size=1.5)
 
 
+@failure_rate(1e-4, "z test of the category frequency (Bernoulli(1/2)) over 400 draws")
 def test_shapes_factors_explain_the_images():
     s = make_shapes(400, generator=torch.Generator().manual_seed(0))
     assert s.images.shape == (400, 144) and s.factors.shape == (400, len(SHAPE_FACTORS))
     cat, x, _, scale = s.factors.T
-    assert set(cat.tolist()) == {0.0, 1.0} and 0.3 < cat.mean() < 0.7
+    assert set(cat.tolist()) == {0.0, 1.0}
+    assert_in_stderr(cat.mean(), 0.5, (0.25 / len(cat)) ** 0.5, 1e-4)
     assert ((scale >= 2) & (scale <= 4)).all()
     assert ((x - scale >= -1e-6) & (x + scale <= 11 + 1e-6)).all()
     # the image's centre of mass tracks the position factor
