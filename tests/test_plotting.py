@@ -17,7 +17,7 @@ def _close():
 def test_use_style_sets_png_friendly_rcparams():
     with mpl.rc_context():
         plotting.use_style()
-        assert mpl.rcParams["figure.dpi"] == 80
+        assert mpl.rcParams["figure.dpi"] == 100
         assert mpl.rcParams["axes.spines.top"] is False
 
 
