@@ -48,6 +48,9 @@ def describe(value) -> str:
         return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if not isinstance(value, (bool, int, float, complex, str, bytes, list, tuple, dict,
+                              type(None))):  # objects: their type (a repr may hold an address)
+        return f"a {type(value).__module__}.{type(value).__qualname__}"
     text = repr(value)
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
