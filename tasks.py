@@ -16,10 +16,12 @@ project into it (``pip install -e .[book,test,dev]``) when ``pyproject.toml`` ch
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -37,6 +39,12 @@ PY = BIN / ("python.exe" if os.name == "nt" else "python")
 TORCH = os.environ.get("LVMKIT_TORCH", "torch==2.13.0")
 EXTRAS = ".[book,test,dev]"
 TIMES = ROOT / "data" / "execution_times.json"
+# Per notebook: UTC date of its last execution, seconds, and the package versions it ran
+# with; rendered as the collapsed provenance footer of its page by _ext/provenance.py.
+# (execution_times.json keeps its flat {notebook: seconds} form: the execution-statistics
+# page sums its values.)
+PROVENANCE = ROOT / "data" / "execution_provenance.json"
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def log(msg: str) -> None:
@@ -49,7 +57,7 @@ def run(cmd: list[str], **kw) -> int:
 
 def ensure_env() -> None:
     """Create .venv and install the project if pyproject.toml changed since last time."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 (tasks.py may be run by an older python3)
         sys.exit("Python >= 3.10 is required")
     key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + TORCH.encode()).hexdigest()
     stamp = VENV / f".installed-{key[:16]}"
@@ -94,8 +102,28 @@ def cmd_book(args: argparse.Namespace) -> int:
     return rc
 
 
+def ensure_chromium() -> None:
+    """Install Debian's chromium for tests/test_browser.py if it is missing and we are root.
+
+    Never a browser downloaded by playwright's installer. Without root (or apt-get) the
+    browser test skips and says why.
+    """
+    if CHROMIUM.exists() or shutil.which("chromium"):
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        log("chromium is missing and cannot be installed here: the browser test will skip")
+        return
+    log("installing chromium (apt-get) for the browser test")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if run(["apt-get", "update", "-qq"], env=env) or run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env
+    ):
+        log("apt-get could not install chromium: the browser test will skip")
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     ensure_env()
+    ensure_chromium()
     notebooks = [str(p.relative_to(ROOT)) for p in toc_notebooks()]
     if not notebooks:
         log("no notebooks found in _toc.yml: nothing for nbval to compare")
@@ -129,10 +157,42 @@ def execute_notebook(rel: str) -> int:
     return run([PY, "-c", _EXECUTE, rel])
 
 
+# The versions the kernels run with (the venv's Python, not the one running tasks.py).
+_VERSIONS = """
+import json, platform
+from importlib.metadata import PackageNotFoundError, version
+out = {"python": platform.python_version()}
+for name in ("lvmkit", "torch", "numpy", "scipy", "scikit-learn", "pytorch-lightning"):
+    try:
+        out[name] = version(name)
+    except PackageNotFoundError:
+        pass
+print(json.dumps(out))
+"""
+
+
+def package_versions() -> dict[str, str]:
+    out = subprocess.run([str(PY), "-c", _VERSIONS], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def record(rel: str, seconds: float, versions: dict[str, str]) -> None:
+    """Store notebook ``rel``'s provenance (date in UTC, seconds, versions) in PROVENANCE."""
+    records = json.loads(PROVENANCE.read_text()) if PROVENANCE.exists() else {}
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    records[rel] = {
+        "executed_utc": now.isoformat().replace("+00:00", "Z"),
+        "seconds": round(seconds, 1),
+        "versions": versions,
+    }
+    PROVENANCE.write_text(json.dumps(dict(sorted(records.items())), indent=1) + "\n")
+
+
 def cmd_execute(args: argparse.Namespace) -> int:
     ensure_env()
     chosen = [ROOT / n for n in args.notebooks] or toc_notebooks()
     times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+    versions = package_versions()
     for i, nb in enumerate(chosen, 1):
         rel = str(nb.resolve().relative_to(ROOT))
         if rel.endswith("execution-statistics.ipynb"):
@@ -144,21 +204,26 @@ def cmd_execute(args: argparse.Namespace) -> int:
         if rc:
             return rc
         times[rel] = round(dt, 1)
+        record(rel, dt, versions)
     TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
     stats = [p for p in toc_notebooks() if p.name == "execution-statistics.ipynb"]
     for nb in stats:
         rel = str(nb.relative_to(ROOT))
+        t0 = time.perf_counter()
         rc = execute_notebook(rel)
-        log(f"{rel}: {'ok' if rc == 0 else 'FAILED'}")
+        dt = time.perf_counter() - t0
+        log(f"{rel}: {'ok' if rc == 0 else 'FAILED'} in {dt:.1f} s")
         if rc:
             return rc
+        record(rel, dt, versions)
     return 0
 
 
 def cmd_checksums(args: argparse.Namespace) -> int:
     lines = []
     for path in sorted((ROOT / "data").rglob("*")):
-        if path.is_file() and path.suffix in {".npz", ".pt", ".npy", ".json"} and path != TIMES:
+        artifact = path.suffix in {".npz", ".pt", ".npy", ".json"}
+        if path.is_file() and artifact and path not in (TIMES, PROVENANCE):
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             lines.append(f"{digest}  {path.relative_to(ROOT / 'data').as_posix()}")
     (ROOT / "data" / "SHA256SUMS").write_text("\n".join(lines) + ("\n" if lines else ""))
@@ -167,7 +232,9 @@ def cmd_checksums(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("env", help="create or update .venv only")
     p.set_defaults(func=lambda args: ensure_env() or 0)
