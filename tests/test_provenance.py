@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "_ext"))
 import provenance  # noqa: E402
+
 import tasks  # noqa: E402
 
 RECORD = {
@@ -28,7 +29,7 @@ RECORD = {
 
 def notebook(first: str, outputs: list | None = None) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python", "language": "python"}
     cell = nbformat.v4.new_code_cell(first, execution_count=1)
     cell.outputs = outputs or [nbformat.v4.new_output("stream", name="stdout", text="hi\n")]
     nb.cells = [nbformat.v4.new_markdown_cell("# A chapter\n\nText."), cell]
