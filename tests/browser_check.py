@@ -137,7 +137,10 @@ _INSPECT = r"""async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.document) {
     for (const item of MathJax.startup.document.math) {
       const mml = MathJax.startup.toMML(item.root);
-      const tex = JSON.stringify(item.math.slice(0, 80));
+      let tex = JSON.stringify(item.math.slice(0, 80));
+      const ctrl = /[\x00-\x08\x0b\x0c\x0e-\x1f]/.exec(item.math);  // e.g. "\f" typed in a str
+      const hex = ctrl && ctrl[0].charCodeAt(0).toString(16).padStart(4, '0');
+      if (ctrl) tex += ` (control character U+${hex})`;
       const err = /<merror[^>]*?(?:data-mjx-error="([^"]*)")?[^>]*>/.exec(mml);
       if (err) math.push(`MathJax error: ${err[1] || 'merror'} in ${tex}`);
       const undef = /<mtext[^>]*mathcolor="red"[^>]*>(\\[a-zA-Z]+)/.exec(mml);
