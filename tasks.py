@@ -16,10 +16,12 @@ project into it (``pip install -e .[book,test,dev]``) when ``pyproject.toml`` ch
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -37,6 +39,12 @@ PY = BIN / ("python.exe" if os.name == "nt" else "python")
 TORCH = os.environ.get("LVMKIT_TORCH", "torch==2.13.0")
 EXTRAS = ".[book,test,dev]"
 TIMES = ROOT / "data" / "execution_times.json"
+# Per notebook: UTC date of its last execution, seconds, and the package versions it ran
+# with; rendered as the collapsed provenance footer of its page by _ext/provenance.py.
+# (execution_times.json keeps its flat {notebook: seconds} form: the execution-statistics
+# page sums its values.)
+RECORDS = ROOT / "data" / "execution_provenance.json"
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def log(msg: str) -> None:
@@ -94,8 +102,28 @@ def cmd_book(args: argparse.Namespace) -> int:
     return rc
 
 
+def ensure_chromium() -> None:
+    """Install Debian's chromium for tests/test_browser.py if it is missing and we are root.
+
+    Never a browser downloaded by playwright's installer. Without root (or apt-get) the
+    browser test skips and says why.
+    """
+    if CHROMIUM.exists() or shutil.which("chromium"):
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        log("chromium is missing and cannot be installed here: the browser test will skip")
+        return
+    log("installing chromium (apt-get) for the browser test")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if run(["apt-get", "update", "-qq"], env=env) or run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env
+    ):
+        log("apt-get could not install chromium: the browser test will skip")
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     ensure_env()
+    ensure_chromium()
     notebooks = [str(p.relative_to(ROOT)) for p in toc_notebooks()]
     if not notebooks:
         log("no notebooks found in _toc.yml: nothing for nbval to compare")
@@ -134,10 +162,42 @@ def execute_notebook(rel: str) -> int:
     return run([PY, "-c", _EXECUTE, rel])
 
 
+# The versions the kernels run with (the venv's Python, not the one running tasks.py).
+_VERSIONS = """
+import json, platform
+from importlib.metadata import PackageNotFoundError, version
+out = {"python": platform.python_version()}
+for name in ("lvmkit", "torch", "numpy", "scipy", "scikit-learn", "pytorch-lightning"):
+    try:
+        out[name] = version(name)
+    except PackageNotFoundError:
+        pass
+print(json.dumps(out))
+"""
+
+
+def package_versions() -> dict[str, str]:
+    out = subprocess.run([str(PY), "-c", _VERSIONS], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def record(rel: str, seconds: float, versions: dict[str, str]) -> None:
+    """Store notebook ``rel``'s provenance (date in UTC, seconds, versions) in RECORDS."""
+    records = json.loads(RECORDS.read_text()) if RECORDS.exists() else {}
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    records[rel] = {
+        "executed_utc": now.isoformat().replace("+00:00", "Z"),
+        "seconds": round(seconds, 1),
+        "versions": versions,
+    }
+    RECORDS.write_text(json.dumps(dict(sorted(records.items())), indent=1) + "\n")
+
+
 def cmd_execute(args: argparse.Namespace) -> int:
     ensure_env()
     chosen = [ROOT / n for n in args.notebooks] or toc_notebooks()
     times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+    versions = package_versions()
     for i, nb in enumerate(chosen, 1):
         rel = str(nb.resolve().relative_to(ROOT))
         if rel.endswith("execution-statistics.ipynb"):
@@ -149,16 +209,20 @@ def cmd_execute(args: argparse.Namespace) -> int:
         if rc:
             return rc
         times[rel] = round(dt, 1)
+        record(rel, dt, versions)
     TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
     cmd_checksums()  # execution_times.json is listed in data/MANIFEST.json
     stats = [p for p in toc_notebooks() if p.name == "execution-statistics.ipynb"]
     for nb in stats:
         rel = str(nb.relative_to(ROOT))
+        t0 = time.perf_counter()
         rc = execute_notebook(rel)
-        log(f"{rel}: {'ok' if rc == 0 else 'FAILED'}")
+        dt = time.perf_counter() - t0
+        log(f"{rel}: {'ok' if rc == 0 else 'FAILED'} in {dt:.1f} s")
         if rc:
             return rc
-    return 0
+        record(rel, dt, versions)
+    return cmd_checksums()  # the provenance records are listed in data/MANIFEST.json too
 
 
 # Provenance of every file under data/: (source, command that regenerates it). A file
@@ -192,6 +256,9 @@ PROVENANCE: dict[str, tuple[str, str | None]] = {
         f"{PY_DATA} data/make_part3.py --data shapes"),
     "execution_times.json": (
         "wall-clock seconds per notebook on the author's machine", "python3 tasks.py execute"),
+    "execution_provenance.json": (
+        "per notebook: execution date (UTC), seconds and package versions",
+        "python3 tasks.py execute"),
 }
 MANIFEST = ROOT / "data" / "MANIFEST.json"
 SUMS = ROOT / "data" / "SHA256SUMS"

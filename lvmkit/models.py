@@ -163,7 +163,8 @@ class SparseLinearGaussian:
 
     @property
     def lasso_penalty(self) -> float:
-        """lambda = sigma^2 / s: for alpha = 1 the MAP minimises 1/2 |I - A x|^2 + lambda |x|_1."""
+        """``lambda = sigma^2 / s``: for alpha = 1 the MAP minimises
+        ``1/2 |I - A x|^2 + lambda |x|_1``."""
         return self.noise_std**2 / self.prior_scale
 
     def prior(self) -> Independent:

@@ -101,7 +101,7 @@ class GeneralizedGaussian(Distribution):
         return torch.log(a) - math.log(2.0) - torch.log(self.scale) - torch.lgamma(1 / a)
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
-        """log r(x) = log(alpha / (2 s Gamma(1/alpha))) - |(x - mu)/s|^alpha."""
+        """``log r(x) = log(alpha / (2 s Gamma(1/alpha))) - |(x - mu)/s|^alpha``."""
         if self._validate_args:
             self._validate_sample(value)
         z = (value - self.loc).abs() / self.scale
@@ -130,7 +130,7 @@ class GeneralizedGaussian(Distribution):
             return self.rsample(sample_shape, generator=generator)
 
     def cdf(self, value: torch.Tensor) -> torch.Tensor:
-        """F(x) = 1/2 + sign(x - mu) P(1/alpha, |(x - mu)/s|^alpha) / 2, P the regularised
+        """``F(x) = 1/2 + sign(x - mu) P(1/alpha, |(x - mu)/s|^alpha) / 2``, P the regularised
         lower incomplete gamma function."""
         if self._validate_args:
             self._validate_sample(value)

@@ -113,7 +113,7 @@ def nearest_distance(a, b) -> np.ndarray:
 
 
 def neighbourhood_preservation(a, b, k: int = 10) -> float:
-    """Mean over points of |kNN_a(i) ∩ kNN_b(i)| / k (1: same neighbours; ~k/n: random)."""
+    """Mean over points of ``|kNN_a(i) ∩ kNN_b(i)| / k`` (1: same neighbours; ~k/n: random)."""
     from sklearn.neighbors import NearestNeighbors
 
     a, b = _np2d("a", a), _np2d("b", b)

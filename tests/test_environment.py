@@ -58,3 +58,22 @@ def test_torch_range_admits_the_pinned_install_wheel():
         return tuple(int(p) for p in v.split("."))
 
     assert key(lo) <= key(pinned) < key(hi)
+
+
+def test_binder_environment_runs_the_notebooks():
+    """binder/ (repo2docker) has lvmkit's runtime dependencies, the kernel and glue, and
+    postBuild installs lvmkit itself (repo2docker installs environment.yml before it
+    copies the repository, so `-e .` cannot go there)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {_name(r) for r in project["dependencies"]}
+    text = (ROOT / "binder" / "environment.yml").read_text()
+    names = set()
+    for line in text.split("\ndependencies:", 1)[1].splitlines():
+        m = re.match(r"^\s+-\s+([A-Za-z0-9_.\-\[\]]+.*)$", line)
+        if m and not m.group(1).startswith(("pip", "-", "python")):
+            names.add(_name(m.group(1)))
+    assert names == runtime | {"myst-nb", "ipykernel"}
+    assert re.search(r"^\s+-\s+python=3\.\d+$", text, re.M), "repo2docker needs an exact python"
+    post = ROOT / "binder" / "postBuild"
+    assert post.stat().st_mode & 0o111, "postBuild must be executable"
+    assert re.search(r"pip install .*-e \.\s*$", post.read_text(), re.M)
