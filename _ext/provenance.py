@@ -4,7 +4,7 @@ The book renders stored outputs (``execute_notebooks: "off"``), so two facts abo
 page come from ``python3 tasks.py execute`` rather than from the build:
 
 - **Provenance.** Every notebook page ends with a collapsed ``<details>`` footer: the seed
-  of its first code cell (``seed_everything(N)``), and, from
+  of its standard cell (``seed_everything(N)``), and, from
   ``data/execution_provenance.json``, when it was executed (UTC), how long it took and the
   versions of Python, lvmkit, torch, numpy, scipy, scikit-learn and Lightning it ran with.
   These are not notebook outputs: nbval compares outputs, and timings are banned there.
@@ -62,11 +62,15 @@ def _source(cell: dict[str, Any]) -> str:
 
 
 def notebook_seed(nb: dict[str, Any]) -> int | None:
-    """The N of ``seed_everything(N)`` in the first non-empty code cell, or None."""
+    """The N of the first ``seed_everything(N)`` in the code cells, or None.
+
+    Chapters call it in their standard cell, after the (removed) install cell.
+    """
     for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "code" and _source(cell).strip():
+        if cell.get("cell_type") == "code":
             match = SEED.search(_source(cell))
-            return int(match.group(1)) if match else None
+            if match:
+                return int(match.group(1))
     return None
 
 
@@ -87,7 +91,7 @@ def footer_html(
 
     Args:
         rel: the notebook, e.g. ``chapters/preface.ipynb``.
-        seed: the seed of its first code cell, or None if it sets none.
+        seed: the seed its standard cell sets, or None if it sets none.
         record: its entry of ``data/execution_provenance.json`` (keys ``executed_utc``,
             ``seconds``, ``versions``), or None if it has none yet.
         seconds: its time in ``data/execution_times.json``, used when ``record`` is None.

@@ -36,7 +36,7 @@ def notebook(first: str, outputs: list | None = None) -> nbformat.NotebookNode:
     return nb
 
 
-def test_seed_is_read_from_the_first_code_cell():
+def test_seed_is_read_from_the_first_cell_that_sets_one():
     assert provenance.notebook_seed(notebook("g = seed_everything(7)  # prints")) == 7
     assert provenance.notebook_seed(notebook("g = seed_everything(seed=12)")) == 12
     assert provenance.notebook_seed(notebook("print(1)")) is None
@@ -68,14 +68,14 @@ def test_footer_without_a_record_says_so():
 
 
 def test_tasks_records_date_and_versions_next_to_the_times(tmp_path, monkeypatch):
-    monkeypatch.setattr(tasks, "PROVENANCE", tmp_path / "execution_provenance.json")
+    monkeypatch.setattr(tasks, "RECORDS", tmp_path / "execution_provenance.json")
     versions = tasks.package_versions()
     for name in ("lvmkit", "torch", "numpy", "scipy", "scikit-learn", "pytorch-lightning"):
         assert versions[name] == version(name), name
     assert versions["python"] == ".".join(map(str, sys.version_info[:3]))
     tasks.record("chapters/a.ipynb", 1.26, versions)
     tasks.record("chapters/b.ipynb", 2.0, versions)
-    records = json.loads(tasks.PROVENANCE.read_text())
+    records = json.loads(tasks.RECORDS.read_text())
     assert list(records) == ["chapters/a.ipynb", "chapters/b.ipynb"]
     assert records["chapters/a.ipynb"]["seconds"] == 1.3
     assert records["chapters/a.ipynb"]["executed_utc"].endswith("Z")
