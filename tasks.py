@@ -94,7 +94,8 @@ def toc_notebooks() -> list[Path]:
 def cmd_book(args: argparse.Namespace) -> int:
     ensure_env()
     opts = ["--keep-going", "--warningiserror"]
-    if args.all:
+    if args.all:  # a fresh site: no page left over from files since removed or excluded
+        shutil.rmtree(ROOT / "_build" / "html", ignore_errors=True)
         opts.append("--all")
     rc = run([BIN / "jupyter-book", "build", ".", *opts])
     if rc == 0:
