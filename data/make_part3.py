@@ -95,7 +95,7 @@ def main():
         t0 = time.perf_counter()
         fit(vae, x_train, beta=cfg["beta"], mmd_weight=cfg["mmd_weight"], epochs=cfg["epochs"],
             batch_size=128 if cfg["data"] == "digits" else 256, lr=2e-3, seed=0,
-            accelerator=args.accelerator)
+            accelerator=args.accelerator, deterministic=True)
         seconds = time.perf_counter() - t0
         state = {k: v.detach().to(torch.float16) for k, v in vae.state_dict().items()}
         vae.load_state_dict(state)  # stored in float16: the metrics are those of the stored weights

@@ -7,6 +7,8 @@ matrix product serves every image at once:
   ``min_x 1/2 |I - A x|^2 + lambda |x|_1`` (Beck & Teboulle 2009), with the Gram
   matrix ``A^T A`` and the Lipschitz constant computed once, and per-image adaptive
   restart (O'Donoghue & Candes 2015).
+* :func:`lasso`: the same MAP solved exactly by a batched active-set method
+  (feature-sign search, Lee et al. 2007) with an optimality certificate per image.
 * :func:`hmc`: Hamiltonian Monte Carlo with a Metropolis correction, one chain per
   image, a fixed linear preconditioner and per-chain step sizes adapted during warm-up.
   :func:`sample_posterior` wires it to a :class:`~lvmkit.models.SparseLinearGaussian`.
@@ -24,7 +26,16 @@ import torch
 from lvmkit import validation
 from lvmkit.models import SparseLinearGaussian, check_finite, check_positive
 
-__all__ = ["FistaResult", "HMCResult", "fista", "hmc", "lasso_objective", "sample_posterior"]
+__all__ = [
+    "FistaResult",
+    "HMCResult",
+    "LassoResult",
+    "fista",
+    "hmc",
+    "lasso",
+    "lasso_objective",
+    "sample_posterior",
+]
 
 _ACCEPT = ("metropolis", "none", "potential-only")
 
@@ -43,6 +54,26 @@ class FistaResult(NamedTuple):
     objective: torch.Tensor
     n_iter: int
     converged: torch.Tensor
+
+
+class LassoResult(NamedTuple):
+    """Output of :func:`lasso`.
+
+    Attributes:
+        x: Minimisers, shape ``(B, N)``.
+        objective: ``1/2 |I - A x|^2 + lambda |x|_1`` at ``x``, shape ``(B,)``.
+        n_iter: Active-set iterations of the slowest image.
+        converged: Whether each image's optimality certificate holds, shape ``(B,)``.
+        kkt: The certificate: largest violation of the optimality conditions
+            (``|g_j - lambda sign x_j|`` on the support, ``|g_j| - lambda`` off it, with
+            ``g = A^T (I - A x)``), shape ``(B,)``.
+    """
+
+    x: torch.Tensor
+    objective: torch.Tensor
+    n_iter: int
+    converged: torch.Tensor
+    kkt: torch.Tensor
 
 
 class HMCResult(NamedTuple):
@@ -148,6 +179,181 @@ def fista(
                     idx, c, x, y, t = idx[keep], c[keep], x[keep], y[keep], t[keep]
         it_max = max(it_max, it)
     return FistaResult(x_all, lasso_objective(images, A, x_all, penalty), it_max, converged)
+
+
+def lasso(
+    images: torch.Tensor, A: torch.Tensor, penalty: float, *, tol: float = 1e-9,
+    max_iter: int = 100, max_add: int = 4, x0: torch.Tensor | None = None,
+    gram: torch.Tensor | None = None, chunk_size: int = 2048,
+) -> LassoResult:
+    r"""Solve ``B`` lasso problems at once, exactly, by a batched active-set method.
+
+    .. math::
+        \hat x(I) = \arg\min_x \tfrac12 \lVert I - A x\rVert^2 + \lambda \lVert x\rVert_1 ,
+
+    the same problem as :func:`fista` (and scikit-learn's ``Lasso(alpha=lambda / P,
+    fit_intercept=False)``), but solved to machine precision in a handful of iterations,
+    because a sparse code has few nonzeros. This is the feature-sign search of Lee,
+    Battle, Raina & Ng (2007), run on all images in lock step, adding several atoms at a
+    time. Each iteration, for every image still running:
+
+    1. the gradient ``g = A^T I - G x`` (``G = A^T A``, one matrix product for the batch)
+       gives the optimality conditions: ``g_j = lambda sign x_j`` on the support and
+       ``|g_j| <= lambda`` off it;
+    2. if the support is optimal, up to ``max_add`` of the worst violators join it with
+       the sign of their gradient;
+    3. the quadratic with those signs is minimised exactly on the (padded) working set,
+       ``z = G_SS^{-1} (A_S^T I - lambda theta)``, by batched Cholesky factorisations of
+       the gathered Gram submatrices;
+    4. a line search from ``x`` to ``z`` over the points where a coefficient changes
+       sign picks the lowest objective; coefficients that reach zero leave the support.
+
+    The objective never increases and each image stops once its largest violation of
+    the optimality conditions (``kkt``) is at most ``tol * max(1, lambda)``: that is a
+    certificate, not a heuristic stopping rule. An image that has not met it after
+    ``max_iter`` iterations (or whose Gram submatrix is singular, e.g. ``lambda = 0``
+    with ``N > P``) is finished by :func:`fista` from where it stopped and reported with
+    its certificate.
+
+    Args:
+        images: Shape ``(B, P)``.
+        A: Dictionary, shape ``(P, N)``.
+        penalty: ``lambda >= 0``.
+        tol: Optimality tolerance, relative to ``max(1, lambda)``.
+        max_iter: Maximum number of active-set iterations.
+        max_add: Atoms added to an image's support per iteration (at most).
+        x0: Optional warm start, shape ``(B, N)``.
+        gram: Optional precomputed ``A^T A``.
+        chunk_size: Images solved together (speed only; the result does not depend on it).
+
+    Returns:
+        :class:`LassoResult`.
+    """
+    A = check_finite("A", torch.as_tensor(A))
+    images = check_finite("images", torch.as_tensor(images, dtype=A.dtype))
+    if A.ndim != 2 or images.ndim != 2 or images.shape[1] != A.shape[0]:
+        raise ValueError(f"need images (B, P) and A (P, N); got {tuple(images.shape)} and "
+                         f"{tuple(A.shape)}")
+    if not penalty >= 0:
+        raise ValueError(f"penalty must be >= 0, got {penalty}")
+    for name, v in (("max_iter", max_iter), ("max_add", max_add), ("chunk_size", chunk_size)):
+        if int(v) != v or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v}")
+    check_positive("tol", tol)
+    G = A.T @ A if gram is None else torch.as_tensor(gram, dtype=A.dtype)
+    lam = float(penalty)
+    b = images @ A
+    x = torch.zeros_like(b) if x0 is None else x0.to(b.dtype).clone()
+    tol_abs = float(tol) * max(1.0, lam)
+    kkt = torch.empty(len(b), dtype=b.dtype)
+    it_max = 0
+    for start in range(0, len(b), int(chunk_size)):
+        sl = slice(start, start + int(chunk_size))
+        x[sl], kkt[sl], it = _active_set(b[sl], G, lam, x[sl], tol_abs, int(max_iter),
+                                         int(max_add))
+        it_max = max(it_max, it)
+    left = kkt > tol_abs
+    if bool(left.any()):  # rare: finish with FISTA from where the active set stopped
+        res = fista(images[left], A, lam, n_iter=20_000, tol=1e-12, x0=x[left], gram=G)
+        x[left] = res.x
+        kkt[left] = _kkt(b[left], G, res.x, lam)
+    return LassoResult(x, lasso_objective(images, A, x, lam), it_max, kkt <= tol_abs, kkt)
+
+
+def _kkt(b: torch.Tensor, G: torch.Tensor, x: torch.Tensor, lam: float) -> torch.Tensor:
+    """Largest violation of the lasso optimality conditions per row, shape ``(B,)``."""
+    grad = b - x @ G
+    nz = x != 0
+    on = torch.where(nz, (grad - lam * torch.sign(x)).abs(), 0.0)
+    off = torch.where(nz, 0.0, grad.abs() - lam).clamp(min=0.0)
+    return torch.maximum(on, off).amax(-1)
+
+
+def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, tol: float,
+                max_iter: int, max_add: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """The loop of :func:`lasso` on one block of rows; returns ``(x, kkt, iterations)``.
+
+    Working sets are padded to a common size with the index ``N`` of an extra dummy
+    coordinate (zero code, zero right-hand side, identity block of the Gram matrix), so
+    padding solves to exactly zero.
+    """
+    B, N = b.shape
+    dt = b.dtype
+    Ge = torch.zeros(N + 1, N + 1, dtype=dt)
+    Ge[:N, :N] = G
+    be = torch.cat([b, torch.zeros(B, 1, dtype=dt)], 1)
+    xe = torch.cat([x, torch.zeros(B, 1, dtype=dt)], 1)
+    kkt = torch.full((B,), torch.inf, dtype=dt)
+    n_add = torch.full((B,), max_add, dtype=torch.long)
+    act = torch.arange(B)
+    it = 0
+    while len(act) and it < max_iter:
+        xa, ba = xe[act], be[act]
+        grad = ba[:, :N] - xa[:, :N] @ G
+        nz = xa[:, :N] != 0
+        sgn = torch.sign(xa[:, :N])
+        on = torch.where(nz, (grad - lam * sgn).abs(), 0.0).amax(1)
+        score = torch.where(nz, -torch.inf, grad.abs() - lam)
+        kkt[act] = torch.maximum(on, score.amax(1).clamp(min=0.0))
+        run = kkt[act] > tol
+        if not bool(run.all()):
+            act, xa, ba, grad, nz, sgn, on, score = (
+                t[run] for t in (act, xa, ba, grad, nz, sgn, on, score))
+        if not len(act):
+            break
+        it += 1
+        n = len(act)
+        # the support, padded with N
+        count = nz.sum(1)
+        ks = int(count.max())
+        pos = torch.arange(ks)
+        S = torch.topk(nz.to(dt), ks, dim=1, sorted=True).indices if ks else \
+            torch.zeros(n, 0, dtype=torch.long)
+        S = torch.where(pos < count[:, None], S, N)
+        theta_s = torch.sign(xa.gather(1, S))
+        # the worst violators join, once the support itself is optimal
+        fix = on > tol
+        madd = int(n_add[act][~fix].max()) if bool((~fix).any()) else 0
+        if madd:
+            vals, add = torch.topk(score, min(madd, N), dim=1)
+            ok = (vals > tol) & ~fix[:, None] & (torch.arange(add.shape[1]) < n_add[act][:, None])
+            add = torch.where(ok, add, N)
+            theta_a = torch.where(ok, torch.sign(grad.gather(1, add.clamp(max=N - 1))), 0.0)
+            idx = torch.cat([S, add], 1)
+            theta = torch.cat([theta_s, theta_a], 1)
+        else:
+            idx, theta = S, theta_s
+        # exact minimiser of the sign-fixed quadratic on the working set
+        xs, bs = xa.gather(1, idx), ba.gather(1, idx)
+        pad = idx == N
+        Gs = torch.take(Ge, idx[:, :, None] * (N + 1) + idx[:, None, :])
+        Gs = torch.where(pad[:, :, None] | pad[:, None, :], torch.eye(idx.shape[1], dtype=dt), Gs)
+        Lc, info = torch.linalg.cholesky_ex(Gs)
+        singular = info != 0
+        z = torch.cholesky_solve((bs - lam * theta)[..., None], Lc)[..., 0]
+        z = torch.where(singular[:, None], xs, z)
+        # line search over the sign changes between xs and z (and the end points)
+        d = z - xs
+        s1 = (d * ((Gs @ xs[..., None])[..., 0] - bs)).sum(-1)
+        s2 = (d * (Gs @ d[..., None])[..., 0]).sum(-1)
+        cross = (xs != 0) & (xs * z < 0)
+        tb = torch.where(cross, xs / torch.where(cross, xs - z, 1.0), 1.0)
+        T = torch.cat([torch.ones(n, 1, dtype=dt), tb, torch.zeros(n, 1, dtype=dt)], 1)
+        V = xs[:, None, :] + T[..., None] * d[:, None, :]
+        F = T * s1[:, None] + 0.5 * T * T * s2[:, None] + lam * V.abs().sum(-1)
+        tstar = T.gather(1, F.argmin(1, keepdim=True))
+        v = torch.where(tstar == 1.0, z, xs + tstar * d)
+        v = torch.where(cross & (tb == tstar), 0.0, v)  # exact zeros leave the support
+        xe[act] = xa.scatter(1, idx, v)
+        # no progress: add one atom at a time (feature-sign's own rule); else give up
+        stalled = (tstar[:, 0] == 0) | singular
+        give_up = stalled & ((n_add[act] == 1) | fix | singular)
+        n_add[act[stalled]] = 1
+        if bool(give_up.any()):
+            act = act[~give_up]
+    if len(act):
+        kkt[act] = _kkt(be[act, :N], G, xe[act, :N], lam)
+    return xe[:, :N], kkt, it
 
 
 def hmc(

@@ -1,7 +1,7 @@
 """Lightning around :class:`lvmkit.vae.VAE`: the module keeps the maths, this file the loop.
 
-:class:`LitVAE` only forwards batches to ``VAE.loss``; :func:`fit` builds a quiet,
-deterministic ``Trainer`` (no progress bar, model summary or logger) whose
+:class:`LitVAE` only forwards batches to ``VAE.loss``; :func:`fit` builds a quiet
+``Trainer`` (no progress bar, model summary or logger) whose
 ``accelerator``, ``devices`` and ``strategy`` pass straight through, so the same call
 trains on a laptop CPU, a GPU or several.
 
@@ -41,13 +41,25 @@ class LitVAE(pl.LightningModule):
         validation.check_nonnegative("mmd_weight", mmd_weight)
         validation.check_positive("lr", lr)
         self.vae, self.beta, self.mmd_weight, self.lr = vae, beta, mmd_weight, lr
-        self.history: list[float] = []
+        self.history: list[float] = []  # loss of every step, filled at each epoch's end
+        self._pending: list[torch.Tensor] = []
 
     def training_step(self, batch, batch_idx):
         (x,) = batch
         loss = self.vae.loss(x, beta=self.beta, mmd_weight=self.mmd_weight)
-        self.history.append(float(loss.detach()))
+        self._pending.append(loss.detach())  # no device sync per step
         return loss
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.history.extend(torch.stack(self._pending).cpu().tolist())
+            self._pending.clear()
+
+    def on_train_epoch_end(self) -> None:
+        self._flush()
+
+    def on_train_end(self) -> None:
+        self._flush()
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=self.lr)
@@ -60,8 +72,10 @@ def fit(vae: VAE, x_train: torch.Tensor, *, beta: float = 1.0, mmd_weight: float
     """Train ``vae`` on the rows of ``x_train`` (shape ``(n, P)``) and return the LitVAE.
 
     Seeds torch with ``seed`` (weights are assumed already initialised by the caller,
-    the batch order and Monte Carlo noise come from here) and asks Lightning for
-    deterministic algorithms. Extra keyword arguments go to ``pl.Trainer``.
+    the batch order and Monte Carlo noise come from here). Deterministic algorithms are
+    not forced (on the CPU the VAE's kernels are deterministic anyway and the check costs
+    time); pass ``deterministic=True`` to ask Lightning for them, e.g. on a GPU. Extra
+    keyword arguments go to ``pl.Trainer``.
     """
     _validate_fit(vae, x_train, beta, mmd_weight, epochs, batch_size, lr)
     if x_train.ndim != 2 or not torch.isfinite(x_train).all():
@@ -75,7 +89,7 @@ def fit(vae: VAE, x_train: torch.Tensor, *, beta: float = 1.0, mmd_weight: float
     trainer = pl.Trainer(
         max_epochs=epochs, accelerator=accelerator, devices=devices, strategy=strategy,
         enable_progress_bar=False, enable_model_summary=False, logger=False,
-        enable_checkpointing=False, deterministic=True, fast_dev_run=fast_dev_run, **trainer_kw)
+        enable_checkpointing=False, fast_dev_run=fast_dev_run, **trainer_kw)
     trainer.fit(lit, loader)
     vae.cpu().eval()
     return lit

@@ -6,7 +6,7 @@ import torch
 from sklearn.linear_model import Lasso
 from stats import failure_rate
 
-from lvmkit.inference import fista, hmc, lasso_objective, sample_posterior
+from lvmkit.inference import fista, hmc, lasso, lasso_objective, sample_posterior
 from lvmkit.models import LinearGaussian, SparseLinearGaussian
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -103,3 +103,48 @@ def test_sparse_posterior_gradient_is_autograd():
     (ref,) = torch.autograd.grad(lp.sum(), x)
     assert torch.allclose(grad, ref)
     assert np.isfinite(lp.detach().numpy()).all()
+
+
+def test_lasso_matches_sklearn_lasso_objective_and_certifies():
+    """The active-set solver reaches sklearn's objective (never worse) on a coherent,
+    overcomplete dictionary, and its KKT certificate is small on every image."""
+    g = torch.Generator().manual_seed(5)
+    P, N, B, lam = 30, 60, 40, 0.15
+    A = torch.randn(P, N, generator=g, dtype=torch.float64) / P**0.5
+    A[:, 1] = 0.95 * A[:, 0] + 0.05 * A[:, 1]  # a nearly collinear pair of atoms
+    images = torch.randn(B, P, generator=g, dtype=torch.float64)
+    res = lasso(images, A, lam, max_add=3, chunk_size=16)
+    assert bool(res.converged.all())
+    assert float(res.kkt.max()) <= 1e-9
+    for b in range(0, B, 5):
+        sk = Lasso(alpha=lam / P, fit_intercept=False, tol=1e-12, max_iter=200_000)
+        sk.fit(A.numpy(), images[b].numpy())
+        ref = float(lasso_objective(images[b : b + 1], A, torch.tensor(sk.coef_)[None], lam))
+        assert float(res.objective[b]) == pytest.approx(ref, rel=1e-9)
+        assert float(res.objective[b]) <= ref * (1 + 1e-12)
+    fi = fista(images, A, lam, n_iter=20000, tol=1e-13)
+    assert torch.allclose(res.x, fi.x, atol=1e-6)
+
+
+def test_lasso_falls_back_when_the_gram_is_singular():
+    """lambda = 0 with N > P: working sets become singular; FISTA finishes the job."""
+    g = torch.Generator().manual_seed(6)
+    A = torch.randn(6, 10, generator=g, dtype=torch.float64)
+    images = torch.randn(4, 6, generator=g, dtype=torch.float64)
+    res = lasso(images, A, 0.0, tol=1e-7)
+    assert torch.allclose(res.x @ A.T, images, atol=1e-6)  # interpolates (zero residual)
+
+
+def test_lasso_warm_start_and_validation():
+    g = torch.Generator().manual_seed(7)
+    A = torch.randn(12, 20, generator=g, dtype=torch.float64)
+    images = torch.randn(8, 12, generator=g, dtype=torch.float64)
+    cold = lasso(images, A, 0.3)
+    warm = lasso(images, A, 0.3, x0=cold.x)
+    assert warm.n_iter <= 1 and torch.allclose(warm.x, cold.x)
+    with pytest.raises(ValueError):
+        lasso(images, A, -0.1)
+    with pytest.raises(ValueError):
+        lasso(images[:, :5], A, 0.1)
+    with pytest.raises(ValueError):
+        lasso(images, A, 0.1, max_add=0)
