@@ -229,17 +229,9 @@ def lasso(
     Returns:
         :class:`LassoResult`.
     """
+    _validate_lasso_solve(images, A, penalty, tol, max_iter, max_add, x0, gram, chunk_size)
     A = check_finite("A", torch.as_tensor(A))
     images = check_finite("images", torch.as_tensor(images, dtype=A.dtype))
-    if A.ndim != 2 or images.ndim != 2 or images.shape[1] != A.shape[0]:
-        raise ValueError(f"need images (B, P) and A (P, N); got {tuple(images.shape)} and "
-                         f"{tuple(A.shape)}")
-    if not penalty >= 0:
-        raise ValueError(f"penalty must be >= 0, got {penalty}")
-    for name, v in (("max_iter", max_iter), ("max_add", max_add), ("chunk_size", chunk_size)):
-        if int(v) != v or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v}")
-    check_positive("tol", tol)
     G = A.T @ A if gram is None else torch.as_tensor(gram, dtype=A.dtype)
     lam = float(penalty)
     b = images @ A
@@ -532,6 +524,23 @@ def _validate_fista(images, A, penalty, n_iter, tol, x0, gram, lipschitz, chunk_
     if lipschitz is not None:
         validation.check_positive("lipschitz", lipschitz)
     validation.check_same_device(images=images, A=A, x0=x0, gram=gram)
+
+
+def _validate_lasso_solve(images, A, penalty, tol, max_iter, max_add, x0, gram,
+                          chunk_size) -> None:
+    """Every argument of :func:`lasso`, before any work."""
+    validation.check_same_device(images=images, A=A, x0=x0, gram=gram)
+    A = validation.as_float_tensor("A", A, shape=("P", "N"))
+    P, N = A.shape
+    images = validation.as_float_tensor("images", images, shape=("B", P))
+    validation.check_nonnegative("penalty", penalty)
+    validation.check_positive("tol", tol)
+    for name, value in (("max_iter", max_iter), ("max_add", max_add), ("chunk_size", chunk_size)):
+        validation.check_int(name, value, 1)
+    if x0 is not None:
+        validation.as_float_tensor("x0", x0, shape=(images.shape[0], N))
+    if gram is not None:
+        validation.as_float_tensor("gram", gram, shape=(N, N))
 
 
 def _validate_hmc(log_prob_and_grad, x0, n_samples, n_warmup, n_leapfrog, step_size, precond,
