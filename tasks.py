@@ -155,6 +155,16 @@ path = Path(sys.argv[1])
 nb = nbformat.read(path, as_version=4)
 NotebookClient(nb, timeout=900, kernel_name="python3", record_timing=False,
                resources={"metadata": {"path": str(path.parent)}}).execute()
+for cell in nb.cells:  # one stdout block per cell, however the kernel flushed it
+    merged = []
+    for out in cell.get("outputs", []):
+        if (merged and out.output_type == "stream" and merged[-1].output_type == "stream"
+                and merged[-1].name == out.name):
+            merged[-1].text += out.text
+        else:
+            merged.append(out)
+    if "outputs" in cell:
+        cell.outputs = merged
 nbformat.write(nb, path)
 """
 
