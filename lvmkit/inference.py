@@ -320,22 +320,20 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
         pad = idx == N
         Gs = torch.take(Ge, idx[:, :, None] * (N + 1) + idx[:, None, :])
         Gs = torch.where(pad[:, :, None] | pad[:, None, :], torch.eye(idx.shape[1], dtype=dt), Gs)
-        Lc, info = torch.linalg.cholesky_ex(Gs)
-        singular = info != 0
-        z = torch.cholesky_solve((bs - lam * theta)[..., None], Lc)[..., 0]
-        z = torch.where(singular[:, None], xs, z)
-        # line search over the sign changes between xs and z (and the end points)
-        d = z - xs
-        s1 = (d * ((Gs @ xs[..., None])[..., 0] - bs)).sum(-1)
-        s2 = (d * (Gs @ d[..., None])[..., 0]).sum(-1)
-        cross = (xs != 0) & (xs * z < 0)
-        tb = torch.where(cross, xs / torch.where(cross, xs - z, 1.0), 1.0)
-        T = torch.cat([torch.ones(n, 1, dtype=dt), tb, torch.zeros(n, 1, dtype=dt)], 1)
-        V = xs[:, None, :] + T[..., None] * d[:, None, :]
-        F = T * s1[:, None] + 0.5 * T * T * s2[:, None] + lam * V.abs().sum(-1)
-        tstar = T.gather(1, F.argmin(1, keepdim=True))
-        v = torch.where(tstar == 1.0, z, xs + tstar * d)
-        v = torch.where(cross & (tb == tstar), 0.0, v)  # exact zeros leave the support
+        v, tstar, singular = _sign_fixed_step(Gs, bs, xs, theta, lam)
+        # feature-sign's inner loop: while the step stopped where a coefficient changed
+        # sign (and left the support), minimise again on the smaller support; this needs
+        # only the working set's Gram block, with the coefficients that left padded out
+        r = torch.nonzero((tstar[:, 0] > 0) & (tstar[:, 0] < 1) & ~singular)[:, 0]
+        eye = torch.eye(idx.shape[1], dtype=dt)
+        while len(r):
+            vr = v[r]
+            out = vr == 0
+            Gr = torch.where(out[:, :, None] | out[:, None, :], eye, Gs[r])
+            vn, tn, sg = _sign_fixed_step(Gr, torch.where(out, 0.0, bs[r]), vr,
+                                          torch.sign(vr), lam)
+            v[r] = vn
+            r = r[(tn[:, 0] > 0) & (tn[:, 0] < 1) & ~sg]
         xe[act] = xa.scatter(1, idx, v)
         # no progress: add one atom at a time (feature-sign's own rule); else give up
         stalled = (tstar[:, 0] == 0) | singular
@@ -346,6 +344,45 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
     if len(act):
         kkt[act] = _kkt(be[act, :N], G, xe[act, :N], lam)
     return xe[:, :N], kkt, it
+
+
+def _sign_fixed_step(Gs: torch.Tensor, bs: torch.Tensor, xs: torch.Tensor, theta: torch.Tensor,
+                     lam: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One feature-sign step on padded working sets of ``n`` rows and size ``k``.
+
+    Minimises the quadratic with the signs ``theta`` fixed, ``z = Gs^{-1} (bs - lam theta)``,
+    then searches the segment from ``xs`` to ``z`` over the points where a coefficient
+    changes sign (and both end points) for the lowest objective.
+
+    Args:
+        Gs: Gram blocks, shape ``(n, k, k)`` (padding rows and columns: identity).
+        bs: ``A_S^T I``, shape ``(n, k)`` (zero at padding).
+        xs: Current coefficients, shape ``(n, k)``.
+        theta: Signs, shape ``(n, k)`` (zero at padding).
+        lam: ``lambda``.
+
+    Returns:
+        ``(v, tstar, singular)``: the new coefficients ``(n, k)`` (exact zeros where a
+        coefficient reached zero at the chosen point), the chosen step ``(n, 1)`` and
+        whether the Gram block was singular ``(n,)`` (then ``v = xs``).
+    """
+    n, dt = len(xs), xs.dtype
+    Lc, info = torch.linalg.cholesky_ex(Gs)
+    singular = info != 0
+    z = torch.cholesky_solve((bs - lam * theta)[..., None], Lc)[..., 0]
+    z = torch.where(singular[:, None], xs, z)
+    d = z - xs
+    s1 = (d * ((Gs @ xs[..., None])[..., 0] - bs)).sum(-1)
+    s2 = (d * (Gs @ d[..., None])[..., 0]).sum(-1)
+    cross = (xs != 0) & (xs * z < 0)
+    tb = torch.where(cross, xs / torch.where(cross, xs - z, 1.0), 1.0)
+    T = torch.cat([torch.ones(n, 1, dtype=dt), tb, torch.zeros(n, 1, dtype=dt)], 1)
+    V = xs[:, None, :] + T[..., None] * d[:, None, :]
+    F = T * s1[:, None] + 0.5 * T * T * s2[:, None] + lam * V.abs().sum(-1)
+    tstar = T.gather(1, F.argmin(1, keepdim=True))
+    v = torch.where(tstar == 1.0, z, xs + tstar * d)
+    v = torch.where(cross & (tb == tstar), 0.0, v)  # exact zeros leave the support
+    return v, tstar, singular
 
 
 def hmc(
