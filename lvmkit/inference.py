@@ -183,7 +183,7 @@ def fista(
 
 def lasso(
     images: torch.Tensor, A: torch.Tensor, penalty: float, *, tol: float = 1e-9,
-    max_iter: int = 100, max_add: int = 4, x0: torch.Tensor | None = None,
+    max_iter: int = 100, max_add: int = 2, x0: torch.Tensor | None = None,
     gram: torch.Tensor | None = None, chunk_size: int = 2048,
 ) -> LassoResult:
     r"""Solve ``B`` lasso problems at once, exactly, by a batched active-set method.
