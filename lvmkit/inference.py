@@ -278,9 +278,9 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
     kkt = torch.full((B,), torch.inf, dtype=dt)
     n_add = torch.full((B,), max_add, dtype=torch.long)
     act = torch.arange(B)
+    xa, ba = xe, be  # the rows of act (written back to xe when they leave)
     it = 0
     while len(act) and it < max_iter:
-        xa, ba = xe[act], be[act]
         grad = ba[:, :N] - xa[:, :N] @ G
         nz = xa[:, :N] != 0
         sgn = torch.sign(xa[:, :N])
@@ -289,6 +289,7 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
         kkt[act] = torch.maximum(on, score.amax(1).clamp(min=0.0))
         run = kkt[act] > tol
         if not bool(run.all()):
+            xe[act[~run]] = xa[~run]
             act, xa, ba, grad, nz, sgn, on, score = (
                 t[run] for t in (act, xa, ba, grad, nz, sgn, on, score))
         if not len(act):
@@ -298,10 +299,9 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
         # the support, padded with N
         count = nz.sum(1)
         ks = int(count.max())
-        pos = torch.arange(ks)
-        S = torch.topk(nz.to(dt), ks, dim=1, sorted=True).indices if ks else \
-            torch.zeros(n, 0, dtype=torch.long)
-        S = torch.where(pos < count[:, None], S, N)
+        rows, cols = torch.nonzero(nz, as_tuple=True)  # row-major: each row's atoms in order
+        S = torch.full((n, ks), N, dtype=torch.long)
+        S[rows, torch.arange(len(rows)) - (torch.cumsum(count, 0) - count)[rows]] = cols
         theta_s = torch.sign(xa.gather(1, S))
         # the worst violators join, once the support itself is optimal
         fix = on > tol
@@ -334,14 +334,16 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
                                           torch.sign(vr), lam)
             v[r] = vn
             r = r[(tn[:, 0] > 0) & (tn[:, 0] < 1) & ~sg]
-        xe[act] = xa.scatter(1, idx, v)
+        xa = xa.scatter(1, idx, v)
         # no progress: add one atom at a time (feature-sign's own rule); else give up
         stalled = (tstar[:, 0] == 0) | singular
         give_up = stalled & ((n_add[act] == 1) | fix | singular)
         n_add[act[stalled]] = 1
         if bool(give_up.any()):
-            act = act[~give_up]
+            xe[act[give_up]] = xa[give_up]
+            act, xa, ba = act[~give_up], xa[~give_up], ba[~give_up]
     if len(act):
+        xe[act] = xa
         kkt[act] = _kkt(be[act, :N], G, xe[act, :N], lam)
     return xe[:, :N], kkt, it
 
