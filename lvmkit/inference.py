@@ -370,7 +370,10 @@ def _sign_fixed_step(Gs: torch.Tensor, bs: torch.Tensor, xs: torch.Tensor, theta
     """
     n, dt = len(xs), xs.dtype
     Lc, info = torch.linalg.cholesky_ex(Gs)
-    singular = info != 0
+    # numerically singular too: a pivot below 1e-12 of the largest diagonal entry (the
+    # solve would be noise, and so would the objective compared in the line search)
+    pivot = Lc.diagonal(dim1=-2, dim2=-1).amin(-1) ** 2
+    singular = (info != 0) | ~(pivot > 1e-12 * Gs.diagonal(dim1=-2, dim2=-1).amax(-1))
     z = torch.cholesky_solve((bs - lam * theta)[..., None], Lc)[..., 0]
     z = torch.where(singular[:, None], xs, z)
     d = z - xs
