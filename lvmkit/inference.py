@@ -206,7 +206,11 @@ def lasso(
        ``z = G_SS^{-1} (A_S^T I - lambda theta)``, by batched Cholesky factorisations of
        the gathered Gram submatrices;
     4. a line search from ``x`` to ``z`` over the points where a coefficient changes
-       sign picks the lowest objective; coefficients that reach zero leave the support.
+       sign picks the lowest objective; coefficients that reach zero leave the support;
+    5. while the chosen point is such a sign change, steps 3 and 4 repeat on the
+       smaller support (feature-sign's inner loop), reusing the gathered Gram
+       submatrix with the departed atoms padded out, so a sign fix costs one small
+       factorisation rather than another pass over all ``N`` atoms.
 
     The objective never increases and each image stops once its largest violation of
     the optimality conditions (``kkt``) is at most ``tol * max(1, lambda)``: that is a
@@ -221,7 +225,9 @@ def lasso(
         penalty: ``lambda >= 0``.
         tol: Optimality tolerance, relative to ``max(1, lambda)``.
         max_iter: Maximum number of active-set iterations.
-        max_add: Atoms added to an image's support per iteration (at most).
+        max_add: Atoms added to an image's support per iteration (at most). The
+            default 2 was the fastest of 1, 2, 3, 4, 6, 8 and 12 on whitened 12x12
+            patches with a 2x overcomplete learned dictionary.
         x0: Optional warm start, shape ``(B, N)``.
         gram: Optional precomputed ``A^T A``.
         chunk_size: Images solved together (speed only; the result does not depend on it).
