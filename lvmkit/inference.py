@@ -183,7 +183,7 @@ def fista(
 
 def lasso(
     images: torch.Tensor, A: torch.Tensor, penalty: float, *, tol: float = 1e-9,
-    max_iter: int = 100, max_add: int = 4, x0: torch.Tensor | None = None,
+    max_iter: int = 100, max_add: int = 2, x0: torch.Tensor | None = None,
     gram: torch.Tensor | None = None, chunk_size: int = 2048,
 ) -> LassoResult:
     r"""Solve ``B`` lasso problems at once, exactly, by a batched active-set method.
@@ -206,7 +206,11 @@ def lasso(
        ``z = G_SS^{-1} (A_S^T I - lambda theta)``, by batched Cholesky factorisations of
        the gathered Gram submatrices;
     4. a line search from ``x`` to ``z`` over the points where a coefficient changes
-       sign picks the lowest objective; coefficients that reach zero leave the support.
+       sign picks the lowest objective; coefficients that reach zero leave the support;
+    5. while the chosen point is such a sign change, steps 3 and 4 repeat on the
+       smaller support (feature-sign's inner loop), reusing the gathered Gram
+       submatrix with the departed atoms padded out, so a sign fix costs one small
+       factorisation rather than another pass over all ``N`` atoms.
 
     The objective never increases and each image stops once its largest violation of
     the optimality conditions (``kkt``) is at most ``tol * max(1, lambda)``: that is a
@@ -221,7 +225,9 @@ def lasso(
         penalty: ``lambda >= 0``.
         tol: Optimality tolerance, relative to ``max(1, lambda)``.
         max_iter: Maximum number of active-set iterations.
-        max_add: Atoms added to an image's support per iteration (at most).
+        max_add: Atoms added to an image's support per iteration (at most). The
+            default 2 was the fastest of 1, 2, 3, 4, 6, 8 and 12 on whitened 12x12
+            patches with a 2x overcomplete learned dictionary.
         x0: Optional warm start, shape ``(B, N)``.
         gram: Optional precomputed ``A^T A``.
         chunk_size: Images solved together (speed only; the result does not depend on it).
@@ -278,9 +284,9 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
     kkt = torch.full((B,), torch.inf, dtype=dt)
     n_add = torch.full((B,), max_add, dtype=torch.long)
     act = torch.arange(B)
+    xa, ba = xe, be  # the rows of act (written back to xe when they leave)
     it = 0
     while len(act) and it < max_iter:
-        xa, ba = xe[act], be[act]
         grad = ba[:, :N] - xa[:, :N] @ G
         nz = xa[:, :N] != 0
         sgn = torch.sign(xa[:, :N])
@@ -289,6 +295,7 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
         kkt[act] = torch.maximum(on, score.amax(1).clamp(min=0.0))
         run = kkt[act] > tol
         if not bool(run.all()):
+            xe[act[~run]] = xa[~run]
             act, xa, ba, grad, nz, sgn, on, score = (
                 t[run] for t in (act, xa, ba, grad, nz, sgn, on, score))
         if not len(act):
@@ -298,10 +305,9 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
         # the support, padded with N
         count = nz.sum(1)
         ks = int(count.max())
-        pos = torch.arange(ks)
-        S = torch.topk(nz.to(dt), ks, dim=1, sorted=True).indices if ks else \
-            torch.zeros(n, 0, dtype=torch.long)
-        S = torch.where(pos < count[:, None], S, N)
+        rows, cols = torch.nonzero(nz, as_tuple=True)  # row-major: each row's atoms in order
+        S = torch.full((n, ks), N, dtype=torch.long)
+        S[rows, torch.arange(len(rows)) - (torch.cumsum(count, 0) - count)[rows]] = cols
         theta_s = torch.sign(xa.gather(1, S))
         # the worst violators join, once the support itself is optimal
         fix = on > tol
@@ -320,32 +326,74 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
         pad = idx == N
         Gs = torch.take(Ge, idx[:, :, None] * (N + 1) + idx[:, None, :])
         Gs = torch.where(pad[:, :, None] | pad[:, None, :], torch.eye(idx.shape[1], dtype=dt), Gs)
-        Lc, info = torch.linalg.cholesky_ex(Gs)
-        singular = info != 0
-        z = torch.cholesky_solve((bs - lam * theta)[..., None], Lc)[..., 0]
-        z = torch.where(singular[:, None], xs, z)
-        # line search over the sign changes between xs and z (and the end points)
-        d = z - xs
-        s1 = (d * ((Gs @ xs[..., None])[..., 0] - bs)).sum(-1)
-        s2 = (d * (Gs @ d[..., None])[..., 0]).sum(-1)
-        cross = (xs != 0) & (xs * z < 0)
-        tb = torch.where(cross, xs / torch.where(cross, xs - z, 1.0), 1.0)
-        T = torch.cat([torch.ones(n, 1, dtype=dt), tb, torch.zeros(n, 1, dtype=dt)], 1)
-        V = xs[:, None, :] + T[..., None] * d[:, None, :]
-        F = T * s1[:, None] + 0.5 * T * T * s2[:, None] + lam * V.abs().sum(-1)
-        tstar = T.gather(1, F.argmin(1, keepdim=True))
-        v = torch.where(tstar == 1.0, z, xs + tstar * d)
-        v = torch.where(cross & (tb == tstar), 0.0, v)  # exact zeros leave the support
-        xe[act] = xa.scatter(1, idx, v)
+        v, tstar, singular = _sign_fixed_step(Gs, bs, xs, theta, lam)
+        # feature-sign's inner loop: while the step stopped where a coefficient changed
+        # sign (and left the support), minimise again on the smaller support; this needs
+        # only the working set's Gram block, with the coefficients that left padded out
+        r = torch.nonzero((tstar[:, 0] > 0) & (tstar[:, 0] < 1) & ~singular)[:, 0]
+        eye = torch.eye(idx.shape[1], dtype=dt)
+        while len(r):
+            vr = v[r]
+            out = vr == 0
+            Gr = torch.where(out[:, :, None] | out[:, None, :], eye, Gs[r])
+            vn, tn, sg = _sign_fixed_step(Gr, torch.where(out, 0.0, bs[r]), vr,
+                                          torch.sign(vr), lam)
+            v[r] = vn
+            r = r[(tn[:, 0] > 0) & (tn[:, 0] < 1) & ~sg]
+        xa = xa.scatter(1, idx, v)
         # no progress: add one atom at a time (feature-sign's own rule); else give up
         stalled = (tstar[:, 0] == 0) | singular
         give_up = stalled & ((n_add[act] == 1) | fix | singular)
         n_add[act[stalled]] = 1
         if bool(give_up.any()):
-            act = act[~give_up]
+            xe[act[give_up]] = xa[give_up]
+            act, xa, ba = act[~give_up], xa[~give_up], ba[~give_up]
     if len(act):
+        xe[act] = xa
         kkt[act] = _kkt(be[act, :N], G, xe[act, :N], lam)
     return xe[:, :N], kkt, it
+
+
+def _sign_fixed_step(Gs: torch.Tensor, bs: torch.Tensor, xs: torch.Tensor, theta: torch.Tensor,
+                     lam: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One feature-sign step on padded working sets of ``n`` rows and size ``k``.
+
+    Minimises the quadratic with the signs ``theta`` fixed, ``z = Gs^{-1} (bs - lam theta)``,
+    then searches the segment from ``xs`` to ``z`` over the points where a coefficient
+    changes sign (and both end points) for the lowest objective.
+
+    Args:
+        Gs: Gram blocks, shape ``(n, k, k)`` (padding rows and columns: identity).
+        bs: ``A_S^T I``, shape ``(n, k)`` (zero at padding).
+        xs: Current coefficients, shape ``(n, k)``.
+        theta: Signs, shape ``(n, k)`` (zero at padding).
+        lam: ``lambda``.
+
+    Returns:
+        ``(v, tstar, singular)``: the new coefficients ``(n, k)`` (exact zeros where a
+        coefficient reached zero at the chosen point), the chosen step ``(n, 1)`` and
+        whether the Gram block was singular ``(n,)`` (then ``v = xs``).
+    """
+    n, dt = len(xs), xs.dtype
+    Lc, info = torch.linalg.cholesky_ex(Gs)
+    # numerically singular too: a pivot below 1e-12 of the largest diagonal entry (the
+    # solve would be noise, and so would the objective compared in the line search)
+    pivot = Lc.diagonal(dim1=-2, dim2=-1).amin(-1) ** 2
+    singular = (info != 0) | ~(pivot > 1e-12 * Gs.diagonal(dim1=-2, dim2=-1).amax(-1))
+    z = torch.cholesky_solve((bs - lam * theta)[..., None], Lc)[..., 0]
+    z = torch.where(singular[:, None], xs, z)
+    d = z - xs
+    s1 = (d * ((Gs @ xs[..., None])[..., 0] - bs)).sum(-1)
+    s2 = (d * (Gs @ d[..., None])[..., 0]).sum(-1)
+    cross = (xs != 0) & (xs * z < 0)
+    tb = torch.where(cross, xs / torch.where(cross, xs - z, 1.0), 1.0)
+    T = torch.cat([torch.ones(n, 1, dtype=dt), tb, torch.zeros(n, 1, dtype=dt)], 1)
+    V = xs[:, None, :] + T[..., None] * d[:, None, :]
+    F = T * s1[:, None] + 0.5 * T * T * s2[:, None] + lam * V.abs().sum(-1)
+    tstar = T.gather(1, F.argmin(1, keepdim=True))
+    v = torch.where(tstar == 1.0, z, xs + tstar * d)
+    v = torch.where(cross & (tb == tstar), 0.0, v)  # exact zeros leave the support
+    return v, tstar, singular
 
 
 def hmc(

@@ -148,3 +148,21 @@ def test_lasso_warm_start_and_validation():
         lasso(images[:, :5], A, 0.1)
     with pytest.raises(ValueError):
         lasso(images, A, 0.1, max_add=0)
+
+
+def test_lasso_certifies_with_duplicated_atoms():
+    """An exactly repeated atom and a nearly repeated one (relative 1e-9) make some working
+    sets (numerically) singular; every image must still be certified, and no worse than
+    FISTA. (The near-singular solve of test_lasso_warm_start_and_validation is the case
+    that needs the pivot test in _sign_fixed_step.)"""
+    g = torch.Generator().manual_seed(8)
+    P, N, B, lam = 30, 60, 40, 0.15
+    A = torch.randn(P, N, generator=g, dtype=torch.float64) / P**0.5
+    A[:, 1] = A[:, 0]
+    A[:, 3] = A[:, 2] * (1 + 1e-9)
+    images = torch.randn(B, P, generator=g, dtype=torch.float64)
+    res = lasso(images, A, lam)
+    assert bool(res.converged.all())
+    assert float(res.kkt.max()) <= 1e-9
+    fi = fista(images, A, lam, n_iter=20000, tol=1e-13)
+    assert bool((res.objective <= fi.objective * (1 + 1e-12)).all())
