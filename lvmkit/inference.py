@@ -11,7 +11,9 @@ matrix product serves every image at once:
   (feature-sign search, Lee et al. 2007) with an optimality certificate per image.
 * :func:`hmc`: Hamiltonian Monte Carlo with a Metropolis correction, one chain per
   image, a fixed linear preconditioner and per-chain step sizes adapted during warm-up.
-  :func:`sample_posterior` wires it to a :class:`~lvmkit.models.SparseLinearGaussian`.
+  :func:`sample_posterior` wires it to a :class:`~lvmkit.models.SparseLinearGaussian`;
+  for the Laplace prior (``alpha = 1``) it uses a variant whose leapfrog step integrates
+  the prior's kinks at ``x_i = 0`` exactly, so long trajectories stay accurate.
 
 Both return ``NamedTuple`` s (blackjax style).
 """
