@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import Lasso
-from stats import failure_rate
+from stats import assert_in_stderr, bonferroni, failure_rate
 
 from lvmkit.inference import fista, hmc, lasso, lasso_objective, sample_posterior
 from lvmkit.models import LinearGaussian, SparseLinearGaussian
@@ -166,3 +166,79 @@ def test_lasso_certifies_with_duplicated_atoms():
     assert float(res.kkt.max()) <= 1e-9
     fi = fista(images, A, lam, n_iter=20000, tol=1e-13)
     assert bool((res.objective <= fi.objective * (1 + 1e-12)).all())
+
+
+def _grid_moments(model, image, half_width=9.0, n=181):
+    """Posterior mean and second moment of a 3-latent Laplace model by quadrature."""
+    t = torch.linspace(-half_width, half_width, n, dtype=torch.float64)
+    X = torch.stack(torch.meshgrid(t, t, t, indexing="ij"), -1).reshape(-1, 3)
+    lp, _ = model.log_posterior_and_grad(image[None])(X)
+    w = torch.exp(lp - lp.max())
+    w = w / w.sum()
+    return (w[:, None] * X).sum(0), (w[:, None] * X * X).sum(0)
+
+
+@failure_rate(1e-4, "bonferroni(1e-4, 24) split over z tests on chain-averaged moments")
+def test_laplace_hmc_matches_quadrature_posterior():
+    """alpha = 1, three latents on two pixels (overcomplete, like the book's dictionary):
+    the exact-kink sampler's posterior mean and second moment match 3-D quadrature.
+
+    Each of 4 images gets 120 independent chains; the chain averages are independent, so
+    their spread gives the standard error whatever the autocorrelation within chains.
+    The quadrature (h = 0.1 over +-9, posterior sd about 1) is exact to ~1e-3, far
+    below the standard errors (~2e-2); that bound is passed as the known bias.
+    """
+    g = torch.Generator().manual_seed(8)
+    A = torch.randn(2, 3, generator=g, dtype=torch.float64)
+    model = SparseLinearGaussian(A, alpha=1.0, prior_scale=1.0, noise_std=0.6)
+    _, images = model.sample(4, generator=g)
+    n_chains = 120
+    res = sample_posterior(model, images.repeat_interleave(n_chains, 0), n_samples=150,
+                           n_warmup=100, method="laplace", generator=g)
+    rate = bonferroni(1e-4, 24)
+    for k in range(4):
+        mean, second = _grid_moments(model, images[k])
+        draws = res.samples[:, k * n_chains:(k + 1) * n_chains]   # (S, chains, 3)
+        for stat, exact in ((draws.mean(0), mean), ((draws * draws).mean(0), second)):
+            se = stat.std(0) / n_chains**0.5
+            assert_in_stderr(stat.mean(0).numpy(), exact.numpy(), se.numpy(), rate, bias=2e-3)
+    assert 0.6 < float(res.accept_rate.mean()) < 0.95
+
+
+def test_v_flow_is_the_exact_motion_in_a_v_shaped_potential():
+    """The closed-form flow of ``m v^2 / 2 + |x| / s`` against brute force: 200,000 tiny
+    velocity-Verlet steps per particle, including particles that cross 0 many times."""
+    from lvmkit.inference import _v_flow
+
+    g = torch.Generator().manual_seed(10)
+    B, N = 6, 5
+    x = torch.randn(B, N, generator=g, dtype=torch.float64)
+    v = 2.0 * torch.randn(B, N, generator=g, dtype=torch.float64)
+    mass = torch.tensor([0.5, 1.0, 2.0, 4.0, 8.0], dtype=torch.float64)
+    s, tau = 0.7, torch.linspace(0.1, 6.0, B, dtype=torch.float64)[:, None]
+    acc = 1.0 / (s * mass)
+    sg, y, w = _v_flow(torch.sign(x), x.abs(), torch.sign(x) * v, tau, acc, 2.0 / acc)
+    n = 200_000
+    h, a = (tau / n).numpy(), acc.numpy()
+    xb, vb = x.numpy().copy(), v.numpy().copy()
+    for _ in range(n):
+        vb -= 0.5 * h * np.sign(xb) * a
+        xb += h * vb
+        vb -= 0.5 * h * np.sign(xb) * a
+    assert np.allclose((sg * y).numpy(), xb, atol=1e-4)
+    assert np.allclose((sg * w).numpy(), vb, atol=1e-3)
+    energy = 0.5 * mass * v * v + x.abs() / s
+    assert torch.allclose(0.5 * mass * w * w + y / s, energy, rtol=1e-12)  # exactly conserved
+    # reversibility: flip the velocity, run again, and the particle comes back
+    sg2, y2, w2 = _v_flow(sg, y, -w, tau, acc, 2.0 / acc)
+    assert torch.allclose(sg2 * y2, x, atol=1e-10) and torch.allclose(-sg2 * w2, v, atol=1e-10)
+
+
+def test_sample_posterior_method_validation():
+    A = torch.randn(3, 4, dtype=torch.float64)
+    images = torch.zeros(2, 3, dtype=torch.float64)
+    with pytest.raises(ValueError, match="method"):
+        sample_posterior(SparseLinearGaussian(A), images, n_samples=2, method="nuts")
+    with pytest.raises(ValueError, match="alpha = 1"):
+        sample_posterior(SparseLinearGaussian(A, alpha=2.0), images, n_samples=2,
+                         method="laplace")
