@@ -229,7 +229,8 @@ def check_sbc(result: SBCResult, level: float = 0.01) -> None:
 
 def sbc_sparse_model(
     model: SparseLinearGaussian, n_sims: int, *, bug: str | None = None, n_post: int = 19,
-    thin: int = 15, n_warmup: int = 300, generator: torch.Generator | None = None,
+    thin: int = 15, n_warmup: int = 300, method: str = "hmc",
+    generator: torch.Generator | None = None,
 ) -> SBCResult:
     """SBC of :func:`lvmkit.inference.sample_posterior` on a sparse model, with planted bugs.
 
@@ -246,6 +247,7 @@ def sbc_sparse_model(
         thin: Thinning of the chains (draws closer than about 10 iterations are still
             correlated enough to bend the rank histogram of a 144-latent model).
         n_warmup: Warm-up iterations.
+        method: The sampler of :func:`~lvmkit.inference.sample_posterior` under test.
         generator: Source of randomness.
 
     Returns:
@@ -266,7 +268,8 @@ def sbc_sparse_model(
 
     def infer(images):
         return sample_posterior(infer_model, images, n_samples=n_post, n_warmup=n_warmup,
-                                thin=thin, accept=accept, generator=generator).samples
+                                thin=thin, accept=accept, method=method,
+                                generator=generator).samples
 
     def loglik(x, images):
         return -0.5 * (images - x @ model.A.T).square().sum(-1)
