@@ -497,13 +497,8 @@ def hmc(
         lp = torch.where(ok, lp_new, lp)
         g = torch.where(ok[:, None], g_new, g)
         if warm:
-            gain = 1.0 / (it + 10) ** 0.6
-            log_eps = log_eps + 2.0 * gain * (prob - target_accept)
-            if it >= n_warmup // 2:
-                log_eps_sum += log_eps
-                n_avg += 1
-            if it == n_warmup - 1 and n_avg:
-                log_eps = log_eps_sum / n_avg
+            log_eps, log_eps_sum, n_avg = _adapt_step_size(
+                log_eps, log_eps_sum, n_avg, it, prob, n_warmup, target_accept)
         else:
             acc_sum += prob
             if (it - n_warmup + 1) % thin == 0:
@@ -695,13 +690,8 @@ def _laplace_hmc(
         sg, y = torch.where(okc, sg1, sg), torch.where(okc, y1, y)
         xG, U = torch.where(okc, xG1, xG), torch.where(ok, U1, U)
         if warm:
-            gain = 1.0 / (it + 10) ** 0.6
-            log_eps = log_eps + 2.0 * gain * (prob[:, None] - target_accept)
-            if it >= n_warmup // 2:
-                log_eps_sum += log_eps
-                n_avg += 1
-            if it == n_warmup - 1 and n_avg:
-                log_eps = log_eps_sum / n_avg
+            log_eps, log_eps_sum, n_avg = _adapt_step_size(
+                log_eps, log_eps_sum, n_avg, it, prob[:, None], n_warmup, target_accept)
         else:
             acc_sum += prob
             if (it - n_warmup + 1) % thin == 0:
@@ -741,6 +731,23 @@ def _validate_fista(images, A, penalty, n_iter, tol, x0, gram, lipschitz, chunk_
         validation.check_positive("lipschitz", lipschitz)
     validation.check_same_device(images=images, A=A, x0=x0, gram=gram)
 
+
+
+def _adapt_step_size(log_eps, log_eps_sum, n_avg: int, it: int, prob, n_warmup: int,
+                     target_accept: float):
+    """One warm-up step of the per-chain step-size adaptation (Robbins-Monro on log eps).
+
+    The step size moves towards ``target_accept``; over the second half of warm-up the
+    iterates are averaged, and the average is the step size used for sampling.
+    """
+    gain = 1.0 / (it + 10) ** 0.6
+    log_eps = log_eps + 2.0 * gain * (prob - target_accept)
+    if it >= n_warmup // 2:
+        log_eps_sum = log_eps_sum + log_eps
+        n_avg += 1
+    if it == n_warmup - 1 and n_avg:
+        log_eps = log_eps_sum / n_avg
+    return log_eps, log_eps_sum, n_avg
 
 def _validate_lasso_solve(images, A, penalty, tol, max_iter, max_add, x0, gram,
                           chunk_size) -> None:
