@@ -20,15 +20,29 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def texts(nb) -> list[list[str]]:
-    """Per code cell, its stream and text/plain outputs (what nbval compares)."""
+    """Per code cell, its stream and text/plain outputs, streams coalesced as nbval does.
+
+    A kernel may flush one cell's prints as one stream output or several; nbval joins
+    consecutive outputs of the same stream before comparing, and so does this.
+    """
     out = []
     for cell in nb["cells"]:
-        if cell["cell_type"] == "code":
-            out.append([
-                "".join(o.get("text", "")) if o["output_type"] == "stream"
-                else "".join(o.get("data", {}).get("text/plain", ""))
-                for o in cell["outputs"]
-            ])  # fmt: skip
+        if cell["cell_type"] != "code":
+            continue
+        parts: list[str] = []
+        previous = None
+        for o in cell["outputs"]:
+            if o["output_type"] == "stream":
+                text = "".join(o.get("text", ""))
+                if previous == o["name"]:
+                    parts[-1] += text
+                else:
+                    parts.append(text)
+                previous = o["name"]
+            else:
+                parts.append("".join(o.get("data", {}).get("text/plain", "")))
+                previous = None
+        out.append(parts)
     return out
 
 
