@@ -140,15 +140,8 @@ def fista(
         :class:`FistaResult` (``n_iter``: iterations of the slowest image).
     """
     _validate_fista(images, A, penalty, n_iter, tol, x0, gram, lipschitz, chunk_size)
-    A = check_finite("A", torch.as_tensor(A))
-    images = check_finite("images", torch.as_tensor(images, dtype=A.dtype))
-    if A.ndim != 2 or images.ndim != 2 or images.shape[1] != A.shape[0]:
-        raise ValueError(f"need images (B, P) and A (P, N); got {tuple(images.shape)} and "
-                         f"{tuple(A.shape)}")
-    if not penalty >= 0:
-        raise ValueError(f"penalty must be >= 0, got {penalty}")
-    if int(chunk_size) != chunk_size or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
+    A = torch.as_tensor(A)
+    images = torch.as_tensor(images, dtype=A.dtype)
     G = A.T @ A if gram is None else gram
     L = float(torch.linalg.eigvalsh(G)[-1]) if lipschitz is None else float(lipschitz)
     check_positive("lipschitz", L)
@@ -240,8 +233,8 @@ def lasso(
         :class:`LassoResult`.
     """
     _validate_lasso_solve(images, A, penalty, tol, max_iter, max_add, x0, gram, chunk_size)
-    A = check_finite("A", torch.as_tensor(A))
-    images = check_finite("images", torch.as_tensor(images, dtype=A.dtype))
+    A = torch.as_tensor(A)
+    images = torch.as_tensor(images, dtype=A.dtype)
     G = A.T @ A if gram is None else torch.as_tensor(gram, dtype=A.dtype)
     lam = float(penalty)
     b = images @ A
@@ -483,16 +476,9 @@ def hmc(
                 p_new = p_new + eps * g_new
         p_new = p_new + 0.5 * eps * g_new
         kin0, kin1 = 0.5 * (p * p).sum(-1), 0.5 * (p_new * p_new).sum(-1)
-        if accept == "potential-only":
-            log_ratio = lp_new - lp
-        else:
-            log_ratio = lp_new - kin1 - lp + kin0
-        log_ratio = torch.nan_to_num(log_ratio, nan=-torch.inf)
-        prob = torch.exp(torch.clamp(log_ratio, max=0.0))
-        if accept == "none":
-            ok = torch.isfinite(lp_new)
-        else:
-            ok = torch.rand(B, generator=generator, dtype=dt) < prob
+        prob, ok = _metropolis(lp_new - lp if accept == "potential-only"
+                               else lp_new - kin1 - lp + kin0,
+                               torch.isfinite(lp_new), accept, generator)
         u = torch.where(ok[:, None], u_new, u)
         lp = torch.where(ok, lp_new, lp)
         g = torch.where(ok[:, None], g_new, g)
@@ -676,16 +662,8 @@ def _laplace_hmc(
             w1 = w1 + sg1 * half * gx
         U1 = potential(x1, xG1)
         kin1 = 0.5 * (mass * w1 * w1).sum(-1)
-        if accept == "potential-only":
-            log_ratio = U - U1
-        else:
-            log_ratio = U + kin0 - U1 - kin1
-        log_ratio = torch.nan_to_num(log_ratio, nan=-torch.inf)
-        prob = torch.exp(torch.clamp(log_ratio, max=0.0))
-        if accept == "none":
-            ok = torch.isfinite(U1)
-        else:
-            ok = torch.rand(B, generator=generator, dtype=dt) < prob
+        prob, ok = _metropolis(U - U1 if accept == "potential-only" else U + kin0 - U1 - kin1,
+                               torch.isfinite(U1), accept, generator)
         okc = ok[:, None]
         sg, y = torch.where(okc, sg1, sg), torch.where(okc, y1, y)
         xG, U = torch.where(okc, xG1, xG), torch.where(ok, U1, U)
@@ -731,6 +709,21 @@ def _validate_fista(images, A, penalty, n_iter, tol, x0, gram, lipschitz, chunk_
         validation.check_positive("lipschitz", lipschitz)
     validation.check_same_device(images=images, A=A, x0=x0, gram=gram)
 
+
+
+def _metropolis(log_ratio: torch.Tensor, proposal_finite: torch.Tensor, accept: str,
+                generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The acceptance probability and decision of one batched Metropolis test.
+
+    ``log_ratio`` is the log of the target-times-momentum density ratio (shape ``(B,)``,
+    NaN counts as rejection). ``accept="none"`` (a planted bug) keeps every finite
+    proposal; otherwise a uniform draw decides.
+    """
+    log_ratio = torch.nan_to_num(log_ratio, nan=-torch.inf)
+    prob = torch.exp(torch.clamp(log_ratio, max=0.0))
+    if accept == "none":
+        return prob, proposal_finite
+    return prob, torch.rand(len(prob), generator=generator, dtype=prob.dtype) < prob
 
 
 def _adapt_step_size(log_eps, log_eps_sum, n_avg: int, it: int, prob, n_warmup: int,
