@@ -66,7 +66,8 @@ class LassoResult(NamedTuple):
     Attributes:
         x: Minimisers, shape ``(B, N)``.
         objective: ``1/2 |I - A x|^2 + lambda |x|_1`` at ``x``, shape ``(B,)``.
-        n_iter: Active-set iterations of the slowest image.
+        n_iter: Iterations of the slowest image (active-set iterations, or linear pieces
+            of the path for the homotopy).
         converged: Whether each image's optimality certificate holds, shape ``(B,)``.
         kkt: The certificate: largest violation of the optimality conditions
             (``|g_j - lambda sign x_j|`` on the support, ``|g_j| - lambda`` off it, with
@@ -180,19 +181,28 @@ def fista(
 
 def lasso(
     images: torch.Tensor, A: torch.Tensor, penalty: float, *, tol: float = 1e-9,
-    max_iter: int = 100, max_add: int = 2, x0: torch.Tensor | None = None,
-    gram: torch.Tensor | None = None, chunk_size: int = 2048,
+    solver: str = "auto", max_iter: int = 100, max_add: int = 2,
+    x0: torch.Tensor | None = None, gram: torch.Tensor | None = None,
+    chunk_size: int = 2048,
 ) -> LassoResult:
-    r"""Solve ``B`` lasso problems at once, exactly, by a batched active-set method.
+    r"""Solve ``B`` lasso problems at once, exactly, with an optimality certificate each.
 
     .. math::
         \hat x(I) = \arg\min_x \tfrac12 \lVert I - A x\rVert^2 + \lambda \lVert x\rVert_1 ,
 
     the same problem as :func:`fista` (and scikit-learn's ``Lasso(alpha=lambda / P,
-    fit_intercept=False)``), but solved to machine precision in a handful of iterations,
-    because a sparse code has few nonzeros. This is the feature-sign search of Lee,
-    Battle, Raina & Ng (2007), run on all images in lock step, adding several atoms at a
-    time. Each iteration, for every image still running:
+    fit_intercept=False)``), but solved to machine precision, because a sparse code has
+    few nonzeros. Two exact solvers:
+
+    - ``solver="homotopy"``: :func:`lvmkit.homotopy.lasso_homotopy`, each image's
+      regularisation path followed in compiled code (CPU, float64). The default
+      (``"auto"``) on the CPU without a warm start: the fastest here.
+    - ``solver="active_set"``: pure torch, batched, any device, uses ``x0``; the default
+      (``"auto"``) on other devices or with a warm start. It is described below.
+
+    The active-set solver is the feature-sign search of Lee, Battle, Raina & Ng (2007),
+    run on all images in lock step, adding several atoms at a time. Each iteration, for
+    every image still running:
 
     1. the gradient ``g = A^T I - G x`` (``G = A^T A``, one matrix product for the batch)
        gives the optimality conditions: ``g_j = lambda sign x_j`` on the support and
@@ -221,6 +231,8 @@ def lasso(
         A: Dictionary, shape ``(P, N)``.
         penalty: ``lambda >= 0``.
         tol: Optimality tolerance, relative to ``max(1, lambda)``.
+        solver: ``"auto"``, ``"homotopy"`` or ``"active_set"`` (see above); the
+            arguments below are the active-set solver's.
         max_iter: Maximum number of active-set iterations.
         max_add: Atoms added to an image's support per iteration (at most). The
             default 2 was the fastest of 1, 2, 3, 4, 6, 8 and 12 on whitened 12x12
@@ -232,7 +244,13 @@ def lasso(
     Returns:
         :class:`LassoResult`.
     """
-    _validate_lasso_solve(images, A, penalty, tol, max_iter, max_add, x0, gram, chunk_size)
+    _validate_lasso_solve(images, A, penalty, tol, solver, max_iter, max_add, x0, gram,
+                          chunk_size)
+    if solver == "homotopy" or (solver == "auto" and x0 is None
+                                and torch.as_tensor(A).device.type == "cpu"):
+        from lvmkit.homotopy import lasso_homotopy
+
+        return lasso_homotopy(images, A, penalty, tol=tol, gram=gram)
     A = torch.as_tensor(A)
     images = torch.as_tensor(images, dtype=A.dtype)
     G = A.T @ A if gram is None else torch.as_tensor(gram, dtype=A.dtype)
@@ -742,9 +760,11 @@ def _adapt_step_size(log_eps, log_eps_sum, n_avg: int, it: int, prob, n_warmup: 
         log_eps = log_eps_sum / n_avg
     return log_eps, log_eps_sum, n_avg
 
-def _validate_lasso_solve(images, A, penalty, tol, max_iter, max_add, x0, gram,
+def _validate_lasso_solve(images, A, penalty, tol, solver, max_iter, max_add, x0, gram,
                           chunk_size) -> None:
     """Every argument of :func:`lasso`, before any work."""
+    if solver not in ("auto", "homotopy", "active_set"):
+        raise ValueError(f"solver must be 'auto', 'homotopy' or 'active_set', got {solver!r}")
     validation.check_same_device(images=images, A=A, x0=x0, gram=gram)
     A = validation.as_float_tensor("A", A, shape=("P", "N"))
     P, N = A.shape

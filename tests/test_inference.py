@@ -105,15 +105,16 @@ def test_sparse_posterior_gradient_is_autograd():
     assert np.isfinite(lp.detach().numpy()).all()
 
 
-def test_lasso_matches_sklearn_lasso_objective_and_certifies():
-    """The active-set solver reaches sklearn's objective (never worse) on a coherent,
+@pytest.mark.parametrize("solver", ["active_set", "homotopy"])
+def test_lasso_matches_sklearn_lasso_objective_and_certifies(solver):
+    """Either exact solver reaches sklearn's objective (never worse) on a coherent,
     overcomplete dictionary, and its KKT certificate is small on every image."""
     g = torch.Generator().manual_seed(5)
     P, N, B, lam = 30, 60, 40, 0.15
     A = torch.randn(P, N, generator=g, dtype=torch.float64) / P**0.5
     A[:, 1] = 0.95 * A[:, 0] + 0.05 * A[:, 1]  # a nearly collinear pair of atoms
     images = torch.randn(B, P, generator=g, dtype=torch.float64)
-    res = lasso(images, A, lam, max_add=3, chunk_size=16)
+    res = lasso(images, A, lam, solver=solver, max_add=3, chunk_size=16)
     assert bool(res.converged.all())
     assert float(res.kkt.max()) <= 1e-9
     for b in range(0, B, 5):
@@ -126,12 +127,13 @@ def test_lasso_matches_sklearn_lasso_objective_and_certifies():
     assert torch.allclose(res.x, fi.x, atol=1e-6)
 
 
-def test_lasso_falls_back_when_the_gram_is_singular():
+@pytest.mark.parametrize("solver", ["active_set", "homotopy"])
+def test_lasso_falls_back_when_the_gram_is_singular(solver):
     """lambda = 0 with N > P: working sets become singular; FISTA finishes the job."""
     g = torch.Generator().manual_seed(6)
     A = torch.randn(6, 10, generator=g, dtype=torch.float64)
     images = torch.randn(4, 6, generator=g, dtype=torch.float64)
-    res = lasso(images, A, 0.0, tol=1e-7)
+    res = lasso(images, A, 0.0, tol=1e-7, solver=solver)
     assert torch.allclose(res.x @ A.T, images, atol=1e-6)  # interpolates (zero residual)
 
 
@@ -150,7 +152,8 @@ def test_lasso_warm_start_and_validation():
         lasso(images, A, 0.1, max_add=0)
 
 
-def test_lasso_certifies_with_duplicated_atoms():
+@pytest.mark.parametrize("solver", ["active_set", "homotopy"])
+def test_lasso_certifies_with_duplicated_atoms(solver):
     """An exactly repeated atom and a nearly repeated one (relative 1e-9) make some working
     sets (numerically) singular; every image must still be certified, and no worse than
     FISTA. (The near-singular solve of test_lasso_warm_start_and_validation is the case
@@ -161,7 +164,7 @@ def test_lasso_certifies_with_duplicated_atoms():
     A[:, 1] = A[:, 0]
     A[:, 3] = A[:, 2] * (1 + 1e-9)
     images = torch.randn(B, P, generator=g, dtype=torch.float64)
-    res = lasso(images, A, lam)
+    res = lasso(images, A, lam, solver=solver)
     assert bool(res.converged.all())
     assert float(res.kkt.max()) <= 1e-9
     fi = fista(images, A, lam, n_iter=20000, tol=1e-13)
