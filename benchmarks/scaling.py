@@ -1,9 +1,10 @@
 """Row 6: scaling of sparse inference and dictionary learning, and FISTA's FLOP rate.
 
-* Inference: time of :func:`~lvmkit.inference.fista` to its tolerance (1e-3, the
-  setting row 1 verifies) as the number of patches grows, with the learned 288-atom
-  dictionary; and time per iteration as the dictionary grows (unit-norm random
-  dictionaries of 144 to 576 atoms, fixed iteration count).
+* Inference: time of the exact :func:`~lvmkit.inference.lasso` (its CPU default, the
+  homotopy) and of :func:`~lvmkit.inference.fista` to its tolerance (1e-3, the setting
+  row 1 verifies) as the number of patches grows, with the learned 288-atom
+  dictionary; and, as the dictionary grows (unit-norm random dictionaries of 144 to 576
+  atoms), FISTA's time per iteration (fixed iteration count) and the lasso's time.
 * Dictionary learning: wall time of one pass over the patches (``n / 256`` minibatch
   steps) of :func:`~lvmkit.sparse_coding.learn_dictionary`, and time per step as the
   dictionary grows.
@@ -38,7 +39,7 @@ def matmul_rate(n: int, repeats: int) -> dict:
 
 
 def run(cfg, ctx: dict) -> dict:
-    from lvmkit.inference import fista
+    from lvmkit.inference import fista, lasso
     from lvmkit.sparse_coding import learn_dictionary
 
     A = dictionary(cfg, ctx)
@@ -62,8 +63,10 @@ def run(cfg, ctx: dict) -> dict:
         Xn = patches(n, cfg.patch_side, seed=3)
         t, r = timed(lambda Xn=Xn: fista(Xn, A, PENALTY, n_iter=5000, tol=TOL),
                      1 if n >= 30_000 else 2)
+        t_exact, _ = timed(lambda Xn=Xn: lasso(Xn, A, PENALTY), 1 if n >= 30_000 else 2)
         by_n.append({"n": n, "seconds": summary(t)["median"], "iterations": int(r.n_iter),
-                     "seconds_per_iteration": summary(t)["median"] / r.n_iter})
+                     "seconds_per_iteration": summary(t)["median"] / r.n_iter,
+                     "lasso_seconds": summary(t_exact)["median"]})
     by_atoms = []
     g = torch.Generator().manual_seed(10)
     for k in cfg.scale_atoms:
@@ -71,8 +74,10 @@ def run(cfg, ctx: dict) -> dict:
         Ak = Ak / Ak.norm(dim=0)
         t, r = timed(lambda Ak=Ak: fista(X, Ak, PENALTY, n_iter=30, tol=0.0), 2)
         s = summary(t)["median"]
+        t_exact, _ = timed(lambda Ak=Ak: lasso(X, Ak, PENALTY), 1)
         by_atoms.append({"n_atoms": k, "seconds_per_iteration": s / r.n_iter,
-                         "gflops": 2 * n_flop * k * k * r.n_iter / s / 1e9})
+                         "gflops": 2 * n_flop * k * k * r.n_iter / s / 1e9,
+                         "lasso_seconds": t_exact[0]})
     dl_by_n = []
     for n in cfg.scale_n:
         Xn = patches(n, cfg.patch_side, seed=3)

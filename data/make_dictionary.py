@@ -41,8 +41,10 @@ def main() -> None:
     torch.set_num_threads(1)
     train = natural_patches(N_TRAIN, SIZE, seed=0)
     heldout = natural_patches(N_HELDOUT, SIZE, seed=1)
+    # coded by 60 FISTA iterations per step: how the stored dictionary was made
     fit = learn_dictionary(train.patches, N_ATOMS, PENALTY, n_steps=800, batch_size=256,
-                           fista_iter=60, generator=torch.Generator().manual_seed(0))
+                           coder="fista", fista_iter=60,
+                           generator=torch.Generator().manual_seed(0))
     A = fit.A
     obj, sigma = heldout_objective(A, heldout.patches, PENALTY)
     gab = [fit_gabor(A[:, i]) for i in range(N_ATOMS)]

@@ -4,7 +4,8 @@ Dictionary learning (Olshausen & Field 1997) fits ``A`` in the sparse linear Gau
 model by approximate maximum likelihood: alternate
 
 1. inference: the MAP code of each patch, ``x = argmin 1/2 |I - A x|^2 + lambda |x|_1``
-   (:func:`lvmkit.inference.fista`), and
+   (exactly, by :func:`lvmkit.inference.lasso`; or approximately by
+   :func:`lvmkit.inference.fista`), and
 2. learning: a gradient step on ``1/2 |I - A x|^2`` in ``A``, ``A <- A + eta (I - A x)
    x^T``, followed by renormalising every atom to unit length.
 
@@ -26,7 +27,7 @@ import torch
 from scipy.optimize import least_squares
 
 from lvmkit import validation
-from lvmkit.inference import fista
+from lvmkit.inference import fista, lasso
 
 __all__ = [
     "DictionaryResult",
@@ -73,11 +74,14 @@ def learn_dictionary(
     patches: torch.Tensor, n_atoms: int, penalty: float, *, n_steps: int = 1000,
     batch_size: int = 256, lr: float = 0.5, norm_constraint: bool = True,
     A0: torch.Tensor | None = None, fista_iter: int = 150,
-    method: str = "online", window: int = 50, generator: torch.Generator | None = None,
+    method: str = "online", window: int = 50, coder: str = "lasso",
+    generator: torch.Generator | None = None,
 ) -> DictionaryResult:
     r"""Learn a dictionary by alternating MAP inference and gradient steps on ``A``.
 
-    At step ``t`` a minibatch of patches is coded by :func:`~lvmkit.inference.fista`.
+    At step ``t`` a minibatch of patches is coded: exactly by
+    :func:`~lvmkit.inference.lasso` (``coder="lasso"``, the default), or approximately by
+    ``fista_iter`` iterations of :func:`~lvmkit.inference.fista` (``coder="fista"``).
     ``method="online"`` then minimises the running average of ``1/2 |I - A x|^2`` over
     all codes so far, atom by atom, under ``|A_i| <= 1`` (the online dictionary learning
     of Mairal, Bach, Ponce & Sapiro 2010; fast and free of a learning rate).
@@ -95,17 +99,18 @@ def learn_dictionary(
         lr: Initial learning rate ``eta_0`` (``"sgd"`` only).
         norm_constraint: Renormalise atoms to unit length after each step.
         A0: Initial dictionary; default random Gaussian columns of unit norm.
-        fista_iter: FISTA iterations per step.
+        fista_iter: FISTA iterations per step (``coder="fista"`` only).
         method: ``"online"`` (norm <= 1 always) or ``"sgd"``.
         window: ``"online"`` only: the sufficient statistics forget with factor
             ``1 - 1 / min(t + 2, window)``, so early codes (of a poor dictionary) fade.
+        coder: ``"lasso"`` (exact MAP codes) or ``"fista"``.
         generator: Source of randomness (initial dictionary and minibatches).
 
     Returns:
         :class:`DictionaryResult`.
     """
     _validate_learn_dictionary(patches, n_atoms, penalty, n_steps, batch_size, lr, A0,
-                               fista_iter, method, window, generator)
+                               fista_iter, method, window, coder, generator)
     X = torch.as_tensor(patches, dtype=torch.float64)
     if X.ndim != 2 or not torch.isfinite(X).all():
         raise ValueError(f"patches must be a finite (n, P) array, got shape {tuple(X.shape)}")
@@ -126,7 +131,10 @@ def learn_dictionary(
         idx = torch.randint(n, (batch_size,), generator=generator)
         batch = X[idx]
         G = A.T @ A
-        res = fista(batch, A, penalty, n_iter=fista_iter, tol=1e-4, gram=G)
+        if coder == "lasso":
+            res = lasso(batch, A, penalty, gram=G)
+        else:
+            res = fista(batch, A, penalty, n_iter=fista_iter, tol=1e-4, gram=G)
         x = res.x
         if method == "sgd":
             resid = batch - x @ A.T
@@ -242,7 +250,7 @@ def fit_gabor(atom, *, max_sigma: float | None = None, n_starts: int = 2) -> Gab
 
 
 def _validate_learn_dictionary(patches, n_atoms, penalty, n_steps, batch_size, lr, A0,
-                               fista_iter, method, window, generator) -> None:
+                               fista_iter, method, window, coder, generator) -> None:
     """Every argument of :func:`learn_dictionary`, before any work."""
     X = validation.as_float_tensor("patches", patches, ndim=2)
     n_atoms = validation.check_int("n_atoms", n_atoms, 1)
@@ -255,6 +263,8 @@ def _validate_learn_dictionary(patches, n_atoms, penalty, n_steps, batch_size, l
         validation.as_float_tensor("A0", A0, shape=(X.shape[1], n_atoms))
     if method not in ("online", "sgd"):
         raise ValueError(f"method must be 'online' or 'sgd', got {method!r}")
+    if coder not in ("lasso", "fista"):
+        raise ValueError(f"coder must be 'lasso' or 'fista', got {coder!r}")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got "
                         f"{validation.describe(generator)}")

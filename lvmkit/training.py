@@ -44,6 +44,17 @@ class LitVAE(pl.LightningModule):
         self.history: list[float] = []  # loss of every step, filled at each epoch's end
         self._pending: list[torch.Tensor] = []
 
+    def __setattr__(self, name: str, value) -> None:
+        # Lightning records the running hook's name on the module twice per hook call,
+        # about 40 times a step, and nn.Module.__setattr__ checks parameters, buffers and
+        # submodules each time: measured on this project's 2-core CPU, 0.05 ms of
+        # Lightning's 0.34 ms per-step cost. The name is a plain string attribute, so
+        # it is stored directly, where nn.Module would store it (the instance dict).
+        if name == "_current_fx_name":
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
     def training_step(self, batch, batch_idx):
         (x,) = batch
         loss = self.vae.loss(x, beta=self.beta, mmd_weight=self.mmd_weight)

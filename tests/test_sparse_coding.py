@@ -42,12 +42,28 @@ def test_gabor_fit_recovers_a_gabor_and_rejects_noise():
     assert fit_gabor(noise).r2 < 0.5
 
 
-def test_learn_dictionary_reduces_objective_and_keeps_norms():
+@pytest.mark.parametrize("coder", ["lasso", "fista"])
+def test_learn_dictionary_reduces_objective_and_keeps_norms(coder):
     x = natural_patches(2000, 8, seed=0).patches
-    res = learn_dictionary(x, 64, 0.5, n_steps=40, batch_size=128,
+    res = learn_dictionary(x, 64, 0.5, n_steps=40, batch_size=128, coder=coder,
                            generator=torch.Generator().manual_seed(0))
     assert res.objective[-10:].mean() < 0.8 * res.objective[0]
     assert torch.all(res.A.norm(dim=0) <= 1 + 1e-9)
+
+
+def test_exact_codes_are_the_lasso_minimisers():
+    """With coder="lasso" the recorded objective of a step is the exact minimum: one
+    step from a given dictionary reports what lasso reports for that minibatch."""
+    from lvmkit.inference import lasso
+
+    x = natural_patches(500, 8, seed=1).patches
+    A0 = torch.randn(64, 96, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    A0 = A0 / A0.norm(dim=0)
+    gen = torch.Generator().manual_seed(2)
+    res = learn_dictionary(x, 96, 0.4, n_steps=1, batch_size=64, A0=A0, generator=gen)
+    idx = torch.randint(len(x), (64,), generator=torch.Generator().manual_seed(2))
+    exact = float(lasso(x[idx], A0, 0.4).objective.mean())
+    assert res.objective[0] == pytest.approx(exact, rel=1e-12)
 
 
 def test_without_norm_constraint_the_scale_runs_away():

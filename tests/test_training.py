@@ -27,6 +27,17 @@ def test_fast_dev_run(decoder, d):
     assert any(not torch.equal(a, b) for a, b in zip(before, vae.parameters(), strict=True))
 
 
+def test_litvae_attribute_fast_path_keeps_module_semantics():
+    """The hook-name shortcut stores what nn.Module would store, and only that name."""
+    from lvmkit.training import LitVAE
+
+    lit = LitVAE(build_vae("bernoulli", 4, 2))
+    lit._current_fx_name = "training_step"
+    assert lit.__dict__["_current_fx_name"] == "training_step"
+    lit.extra = torch.nn.Linear(2, 2)  # other names still register submodules
+    assert "extra" in lit._modules and "extra" not in lit.__dict__
+
+
 def test_fit_rejects_bad_input():
     vae = build_vae("bernoulli", 4, 2)
     with pytest.raises(ValueError, match="finite"):

@@ -379,6 +379,8 @@ CASES: list[Case] = [
       lambda: sparse_coding.learn_dictionary(torch.zeros(5, 4), 3, -0.1)),
     C("sparse_coding.learn_dictionary", "A0", "wrong shape",
       lambda: sparse_coding.learn_dictionary(torch.zeros(5, 4), 3, 0.1, A0=torch.zeros(3, 3))),
+    C("sparse_coding.learn_dictionary", "coder", "unknown name",
+      lambda: sparse_coding.learn_dictionary(torch.zeros(5, 4), 3, 0.1, coder="omp")),
     C("sparse_coding.learn_dictionary", "batch_size", "non-positive count",
       lambda: sparse_coding.learn_dictionary(torch.zeros(5, 4), 3, 0.1, batch_size=0)),
     C("sparse_coding.pca_components", "patches", "wrong ndim",
