@@ -78,3 +78,22 @@ def test_without_norm_constraint_the_scale_runs_away():
 def test_pca_components_are_orthonormal():
     pcs = pca_components(natural_patches(1000, 6, seed=0).patches)
     np.testing.assert_allclose((pcs.T @ pcs).numpy(), np.eye(36), atol=1e-10)
+
+
+def test_atom_update_is_the_projected_minimiser():
+    """With uncorrelated codes (diagonal xx) the atoms decouple: each moves to
+    ix_j / xx_jj, projected onto the unit ball; atoms never used (xx_jj = 0) stay."""
+    from lvmkit.sparse_coding import _update_atoms
+
+    g = torch.Generator().manual_seed(3)
+    A = torch.randn(10, 6, generator=g, dtype=torch.float64)
+    diag = torch.tensor([2.0, 0.5, 1.0, 0.0, 4.0, 0.1], dtype=torch.float64)
+    scale = torch.tensor([1, 0.01, 1, 1, 1, 0.01])  # some minimisers inside the unit ball
+    ix = torch.randn(10, 6, generator=g, dtype=torch.float64) * scale
+    new = _update_atoms(A, torch.diag(diag), ix)
+    for j in range(6):
+        if diag[j] == 0:
+            assert torch.equal(new[:, j], A[:, j])
+            continue
+        u = ix[:, j] / diag[j]
+        assert torch.allclose(new[:, j], u / max(float(u.norm()), 1.0), atol=1e-14)
