@@ -53,7 +53,8 @@ def lasso_homotopy(
     r"""Solve ``B`` lasso problems exactly by following each one's regularisation path.
 
     Same problem, result type and certificate as :func:`lvmkit.inference.lasso`
-    (``1/2 |I - A x|^2 + lambda |x|_1`` per row), computed in float64 on the CPU.
+    (``1/2 |I - A x|^2 + lambda |x|_1`` per row), computed in float64 on the CPU
+    (inputs on another device are copied there, and the results back).
 
     Args:
         images: Shape ``(B, P)``.
@@ -67,15 +68,18 @@ def lasso_homotopy(
 
     Returns:
         :class:`lvmkit.inference.LassoResult` (``n_iter``: pieces of the longest path),
-        with tensors of ``images``' dtype.
+        with tensors of ``A``'s dtype on ``A``'s device.
     """
     from lvmkit.inference import LassoResult, lasso
 
     _validate(images, A, penalty, tol, max_steps, gram, n_threads)
-    dtype = torch.as_tensor(A).dtype
-    A64 = torch.as_tensor(A).detach().to(torch.float64)
-    I64 = torch.as_tensor(images).detach().to(torch.float64)
-    G = A64.T @ A64 if gram is None else torch.as_tensor(gram).detach().to(torch.float64)
+    dtype, device = torch.as_tensor(A).dtype, torch.as_tensor(A).device
+
+    def cpu64(t):
+        return torch.as_tensor(t).detach().to("cpu", torch.float64)
+
+    A64, I64 = cpu64(A), cpu64(images)
+    G = A64.T @ A64 if gram is None else cpu64(gram)
     N = A64.shape[1]
     lam = float(penalty)
     tol_abs = float(tol) * max(1.0, lam)
@@ -106,8 +110,8 @@ def lasso_homotopy(
     if bool(left.any()):  # rare: the active-set solver finishes from where the path stopped
         res = lasso(I64[left], A64, lam, tol=tol, solver="active_set", x0=x[left], gram=G)
         x[left], kkt_t[left], obj_t[left] = res.x, res.kkt, res.objective
-    return LassoResult(x.to(dtype), obj_t.to(dtype), int(steps.max(initial=0)),
-                       kkt_t <= tol_abs, kkt_t.to(dtype))
+    return LassoResult(x.to(device, dtype), obj_t.to(device, dtype), int(steps.max(initial=0)),
+                       (kkt_t <= tol_abs).to(device), kkt_t.to(device, dtype))
 
 
 _jit = numba.njit(cache=True, nogil=True)  # compiled on first use, cached on disk
