@@ -68,7 +68,8 @@ def lasso_homotopy(
 
     Returns:
         :class:`lvmkit.inference.LassoResult` (``n_iter``: pieces of the longest path),
-        with tensors of ``A``'s dtype on ``A``'s device.
+        with tensors of ``A``'s dtype on ``A``'s device (for float32 inputs the
+        certificate is that of the float64 solution before rounding).
     """
     from lvmkit.inference import LassoResult, lasso
 

@@ -231,8 +231,9 @@ def lasso(
         A: Dictionary, shape ``(P, N)``.
         penalty: ``lambda >= 0``.
         tol: Optimality tolerance, relative to ``max(1, lambda)``.
-        solver: ``"auto"``, ``"homotopy"`` or ``"active_set"`` (see above); the
-            arguments below are the active-set solver's.
+        solver: ``"auto"``, ``"homotopy"`` or ``"active_set"`` (see above);
+            ``max_iter``, ``max_add``, ``x0`` and ``chunk_size`` are the active-set
+            solver's (the homotopy starts from zero, always).
         max_iter: Maximum number of active-set iterations.
         max_add: Atoms added to an image's support per iteration (at most). The
             default 2 was the fastest of 1, 2, 3, 4, 6, 8 and 12 on whitened 12x12
