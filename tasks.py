@@ -25,19 +25,24 @@ import shutil
 import subprocess
 import sys
 import time
-import venv
+import venv as venv_lib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PY = BIN / ("python.exe" if os.name == "nt" else "python")
-# torch is pinned for the install so that pip takes the CPU wheel that CI machines keep
-# on disk; an open range would let pip fetch a multi-GB CUDA build there. pyproject.toml
-# keeps the open range for users installing lvmkit into their own environment. Override
-# with LVMKIT_TORCH="torch" (or any requirement) to let pip choose.
-TORCH = os.environ.get("LVMKIT_TORCH", "torch==2.13.0")
-EXTRAS = ".[book,test,dev]"
+# torch is installed first, on its own, so that pip takes the CPU wheel that CI machines
+# keep on disk (here) or the default build of the user's platform (elsewhere): the lock
+# deliberately holds neither torch nor its CUDA libraries. Override with
+# LVMKIT_TORCH="torch" (or any requirement) to let pip choose.
+TORCH_VERSION = "2.13.0"  # the lock resolves torch's own dependencies for this one
+TORCH = os.environ.get("LVMKIT_TORCH", f"torch=={TORCH_VERSION}")
+# The exact versions of everything else, for every platform and Python, resolved by
+# uv from pyproject.toml's ranges: refresh with `python3 tasks.py lock --upgrade`.
+LOCK = ROOT / "requirements-lock.txt"
+LOCK_EXTRAS = ("book", "test", "dev")
+EXTRAS = ".[" + ",".join(LOCK_EXTRAS) + "]"
+# Packages of torch's build variant, left out of the lock (pip takes them with torch).
+UNLOCKED = re.compile(r"^(torch|triton|nvidia-.*|cuda-.*)$")
 TIMES = ROOT / "data" / "execution_times.json"
 # Per notebook: UTC date of its last execution, seconds, and the package versions it ran
 # with; rendered as the collapsed provenance footer of its page by _ext/provenance.py.
@@ -45,6 +50,23 @@ TIMES = ROOT / "data" / "execution_times.json"
 # page sums its values.)
 RECORDS = ROOT / "data" / "execution_provenance.json"
 CHROMIUM = Path("/usr/bin/chromium")
+# Perturbations of `tasks.py test --perturb NAME`: each must leave every stored output
+# within its declared tolerance (README, "Reproducibility contract").
+PERTURBATIONS = ("blas", "threads", "newest")
+# What `python3 tasks.py test` (and CI) runs: the locked environment, then the same
+# tests with another BLAS kernel (the stored outputs must survive a change of CPU).
+DEFAULT_RUNS = ("lock", "blas")
+
+
+def bin_dir(venv: Path = VENV) -> Path:
+    return venv / ("Scripts" if os.name == "nt" else "bin")
+
+
+def python(venv: Path = VENV) -> Path:
+    return bin_dir(venv) / ("python.exe" if os.name == "nt" else "python")
+
+
+BIN, PY = bin_dir(), python()
 
 
 def log(msg: str) -> None:
@@ -55,24 +77,72 @@ def run(cmd: list[str], **kw) -> int:
     return subprocess.call([str(c) for c in cmd], cwd=kw.pop("cwd", ROOT), **kw)
 
 
-def ensure_env() -> None:
-    """Create .venv and install the project if pyproject.toml changed since last time."""
+def ensure_env(venv: Path = VENV, locked: bool = True) -> Path:
+    """Create ``venv`` and install the project if its inputs changed since last time.
+
+    ``locked``: torch (``TORCH``), then the exact versions of ``requirements-lock.txt``,
+    then lvmkit itself without dependencies. Otherwise (the "newest" perturbation) the
+    newest releases that pyproject.toml's ranges allow, everything upgraded.
+    Returns the environment's Python.
+    """
     if sys.version_info < (3, 10):  # noqa: UP036 - run by the system Python, before any venv
         sys.exit("Python >= 3.10 is required")
-    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + TORCH.encode()).hexdigest()
-    stamp = VENV / f".installed-{key[:16]}"
+    py = python(venv)
+    inputs = (ROOT / "pyproject.toml").read_bytes() + TORCH.encode()
+    inputs += LOCK.read_bytes() if locked else b"newest"
+    stamp = venv / f".installed-{hashlib.sha256(inputs).hexdigest()[:16]}"
     if stamp.exists():
-        return
-    if not PY.exists():
-        log(f"creating virtual environment {VENV.name}/")
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    log(f"installing {TORCH} and lvmkit{EXTRAS[1:]} into {VENV.name}/ (first run: a few minutes)")
-    pip = [PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    if run([*pip, TORCH]) or run([*pip, "-e", EXTRAS]):
+        return py
+    if not py.exists():
+        log(f"creating virtual environment {venv.name}/")
+        venv_lib.EnvBuilder(with_pip=True).create(venv)
+    what = f"the versions of {LOCK.name}" if locked else "the newest allowed versions"
+    log(f"installing {TORCH}, then {what} into {venv.name}/ (first run: a few minutes)")
+    pip = [py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if locked:
+        steps = [[*pip, TORCH], [*pip, "-r", LOCK], [*pip, "--no-deps", "-e", "."]]
+    else:
+        steps = [[*pip, TORCH], [*pip, "--upgrade", "--upgrade-strategy", "eager",
+                                 "-e", EXTRAS]]
+    if any(run(step) for step in steps):
         sys.exit("installation failed")
-    for old in VENV.glob(".installed-*"):
+    for old in venv.glob(".installed-*"):
         old.unlink()
     stamp.touch()
+    return py
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    """Re-resolve requirements-lock.txt with uv from pyproject.toml's ranges.
+
+    A deliberate step: afterwards re-execute the notebooks (``tasks.py execute``), look
+    at what moved (``git diff``), run the tests and commit the lock with the outputs.
+    """
+    py = PY if PY.exists() else ensure_env()
+    if run([py, "-m", "uv", "--version"], stdout=subprocess.DEVNULL):
+        sys.exit("uv is missing from .venv (it is in the dev extra): reinstall .venv")
+    pin = ROOT / "_build" / "torch-constraint.txt"
+    pin.parent.mkdir(exist_ok=True)
+    pin.write_text(f"torch=={TORCH_VERSION}\n")  # torch's own dependencies are resolved
+    cmd = [py, "-m", "uv", "pip", "compile", "pyproject.toml", "--quiet",
+           *[a for extra in LOCK_EXTRAS for a in ("--extra", extra)],
+           "--universal", "--fork-strategy", "fewest", "-c", pin, "--no-header",
+           "--output-file", LOCK, *(["--upgrade"] if args.upgrade else [])]
+    if run(cmd):
+        return 1
+    blocks, keep = re.split(r"\n(?=\S)", LOCK.read_text().strip()), []
+    for block in blocks:
+        name = re.split(r"[=;\s]", block, maxsplit=1)[0].lower()
+        if not UNLOCKED.match(name):
+            keep.append(block)
+    header = ("# The exact versions of the book's environment, for every platform and "
+              "Python.\n# Written by `python3 tasks.py lock [--upgrade]` (uv pip compile "
+              "--universal) from\n# pyproject.toml; torch and its build-variant packages "
+              "(CUDA libraries) are\n# left out on purpose: tasks.py installs torch first "
+              "(TORCH), pip adds its own.\n")
+    LOCK.write_text(header + "\n".join(keep) + "\n")
+    log(f"{LOCK.name}: {len(keep)} packages; now re-execute the notebooks and compare")
+    return 0
 
 
 def toc_files() -> list[str]:
@@ -123,26 +193,50 @@ def ensure_chromium() -> None:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    ensure_env()
+    names = args.perturb or list(DEFAULT_RUNS)
+    if names == ["all"]:
+        names = ["lock", *PERTURBATIONS]
+    if len(names) > 1:  # each in turn, in its own pytest session
+        times = {}
+        for name in names:
+            t0 = time.perf_counter()
+            log(f"run {name}: {'the locked environment' if name == 'lock' else 'perturbed'}")
+            rc = cmd_test(argparse.Namespace(**{**vars(args), "perturb": [name]}))
+            times[name] = time.perf_counter() - t0
+            if rc:
+                log(f"perturbation {name!r} failed")
+                return rc
+        log("every run passed: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()))
+        return 0
+    perturb = set(names) - {"lock"}
+    py = ensure_env(ROOT / ".venv-newest", locked=False) if "newest" in perturb else ensure_env()
     ensure_chromium()
     notebooks = [str(p.relative_to(ROOT)) for p in toc_notebooks()]
     if not notebooks:
         log("no notebooks found in _toc.yml: nothing for nbval to compare")
         return 1
     cmd = [
-        PY, "-m", "pytest", "tests", *notebooks,
+        py, "-m", "pytest", "tests", *notebooks,
         "--nbval", "--nbval-current-env", "--nbval-cell-timeout=600",
         "-n", args.workers, "--dist", "loadfile", *args.pytest_args,
-    ]
+    ]  # fmt: skip
     env = dict(os.environ)
-    if args.threads:  # every process, notebook kernels included, inherits these
+    threads = 1 if "threads" in perturb else args.threads
+    if threads:  # every process, notebook kernels included, inherits these
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            env[var] = str(args.threads)
-        log(f"{args.threads} thread(s) per process for torch, numpy and scikit-learn")
-    log(f"pytest: unit tests and {len(notebooks)} notebooks through nbval")
+            env[var] = str(threads)
+        log(f"{threads} thread(s) per process for torch, numpy and scikit-learn")
+    if "blas" in perturb:  # another OpenBLAS kernel, as numpy would pick on another CPU
+        env["OPENBLAS_CORETYPE"] = "Prescott"
+        log("OPENBLAS_CORETYPE=Prescott: numpy and scipy use OpenBLAS's generic x86-64 kernels")
+    label = "+".join(sorted(perturb)) or "lock"
+    log(f"pytest ({label}): unit tests and {len(notebooks)} notebooks through nbval")
     rc = run(cmd, env=env)
     if rc == 5:  # pytest's "no tests collected" must not pass silently
         log("pytest collected no tests")
+    counts = ROOT / "_build" / "nbval-numbers.md"
+    if counts.exists():
+        shutil.copy(counts, counts.with_name(f"nbval-numbers-{label}.md"))
     return rc
 
 
@@ -167,6 +261,58 @@ for cell in nb.cells:  # one stdout block per cell, however the kernel flushed i
         cell.outputs = merged
 nbformat.write(nb, path)
 """
+
+
+# Executes one notebook at several seeds (its `seed_everything(0)` replaced) in memory and
+# writes, per code cell, every printed number at each seed: the seed spread from which a
+# cell's declared tolerance is chosen (tests/nbval_numeric.py). Nothing is stored.
+_SPREAD = """
+import json, sys, nbformat
+from pathlib import Path
+from nbclient import NotebookClient
+sys.path.insert(0, "tests")
+from nbval_numeric import split, _text_fields
+path, seeds, out = Path(sys.argv[1]), [int(s) for s in sys.argv[2].split(",")], sys.argv[3]
+stored = nbformat.read(path, as_version=4)
+result = {}
+for seed in seeds:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = cell.source.replace("seed_everything(0)", f"seed_everything({seed})")
+    NotebookClient(nb, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for i, cell in enumerate(code):
+        texts = ["".join(tc[tk] for tc, tk in slots)
+                 for slots in _text_fields(cell.outputs).values()]
+        nums = [float(t) for text in texts for t, _, _ in split(text)[1]]
+        result.setdefault(str(i), {})[str(seed)] = nums
+    print(f"seed {seed} done", flush=True)
+Path(out).write_text(json.dumps(result))
+"""
+
+
+def cmd_spread(args: argparse.Namespace) -> int:
+    """Print the seed spread of every printed number of a notebook (see _SPREAD)."""
+    import statistics
+
+    py = ensure_env()
+    out = ROOT / "_build" / "spread" / (Path(args.notebook).stem + ".json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    seeds = ",".join(str(s) for s in range(1, args.seeds + 1))
+    if run([py, "-c", _SPREAD, args.notebook, seeds, out]):
+        return 1
+    for cell, by_seed in json.loads(out.read_text()).items():
+        runs = list(by_seed.values())
+        if len({len(r) for r in runs}) != 1:
+            log(f"cell {cell}: the number of printed numbers varies with the seed")
+            continue
+        sds = [statistics.stdev(col) for col in zip(*runs)] if len(runs) > 1 else []
+        if any(sds):
+            log(f"cell {cell}: seed SD of each number: " + ", ".join(f"{v:.2g}" for v in sds))
+    log(f"per seed: {out.relative_to(ROOT)}")
+    return 0
 
 
 def execute_notebook(rel: str) -> int:
@@ -312,7 +458,7 @@ def main() -> int:
                                      formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("env", help="create or update .venv only")
-    p.set_defaults(func=lambda args: ensure_env() or 0)
+    p.set_defaults(func=lambda args: ensure_env() and 0)
     p = sub.add_parser("book", help="build the HTML book into _build/html")
     p.add_argument("--all", action="store_true", help="rebuild every page")
     p.set_defaults(func=cmd_book)
@@ -320,11 +466,22 @@ def main() -> int:
     p.add_argument("--workers", default="auto", help="pytest-xdist workers (default: auto)")
     p.add_argument("--threads", type=int, default=0,
                    help="threads per process (sets OMP/MKL/OPENBLAS_NUM_THREADS)")
+    p.add_argument("--perturb", action="append", choices=["lock", *PERTURBATIONS, "all"],
+                   help="repeatable; default: lock, then blas. lock: the locked .venv; "
+                   "blas: OPENBLAS_CORETYPE=Prescott; threads: 1 thread per process; "
+                   "newest: .venv-newest, no lock, everything upgraded; all: each in turn")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     p.set_defaults(func=cmd_test)
+    p = sub.add_parser("lock", help="re-resolve requirements-lock.txt with uv")
+    p.add_argument("--upgrade", action="store_true", help="take the newest allowed versions")
+    p.set_defaults(func=cmd_lock)
     p = sub.add_parser("execute", help="re-execute notebooks in place (default: all in _toc.yml)")
     p.add_argument("notebooks", nargs="*")
     p.set_defaults(func=cmd_execute)
+    p = sub.add_parser("spread", help="authors: seed spread of a notebook's printed numbers")
+    p.add_argument("notebook")
+    p.add_argument("--seeds", type=int, default=5, help="seeds 1..N (default 5)")
+    p.set_defaults(func=cmd_spread)
     p = sub.add_parser("checksums", help="rewrite data/MANIFEST.json and data/SHA256SUMS")
     p.set_defaults(func=cmd_checksums)
     args = parser.parse_args()

@@ -54,8 +54,8 @@ def main() -> None:
         OUT, A=A.numpy(), penalty=PENALTY, noise_std=sigma, prior_scale=sigma**2 / PENALTY,
         heldout_objective=obj, train_objective=fit.objective,
         gabor_r2=np.array([g.r2 for g in gab]), gabor_params=np.stack([g.params for g in gab]),
-        pca_r2=np.array([g.r2 for g in gab_pca]), train_sha256=train.sha256,
-        heldout_sha256=heldout.sha256, patch_probe=train.patches[:16].numpy(),
+        pca_r2=np.array([g.r2 for g in gab_pca]), train_probe=train.probe(),
+        heldout_probe=heldout.probe(),
     )
     print(f"wrote {OUT.name}: held-out objective {obj:.4f}, sigma {sigma:.4f}")
 

@@ -46,7 +46,7 @@ def test_same_dependencies():
 
 def test_torch_range_admits_the_pinned_install_wheel():
     text = (ROOT / "tasks.py").read_text()
-    pinned = re.search(r'"LVMKIT_TORCH", "torch==([0-9.]+)"', text).group(1)
+    pinned = re.search(r'^TORCH_VERSION = "([0-9.]+)"', text, re.M).group(1)
     spec = next(
         r
         for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
@@ -77,3 +77,68 @@ def test_binder_environment_runs_the_notebooks():
     post = ROOT / "binder" / "postBuild"
     assert post.stat().st_mode & 0o111, "postBuild must be executable"
     assert re.search(r"pip install .*-e \.\s*$", post.read_text(), re.M)
+
+
+def lock_pins() -> dict[str, tuple[str, str]]:
+    """requirements-lock.txt as {name: (version, environment marker)}."""
+    pins = {}
+    for line in (ROOT / "requirements-lock.txt").read_text().splitlines():
+        m = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)\s*(?:;\s*(.*))?$", line)
+        if m:
+            name = m.group(1).lower().replace("_", "-")
+            assert name not in pins, f"{name} is pinned twice in the lock"
+            pins[name] = (m.group(2), m.group(3) or "")
+    return pins
+
+
+def test_lock_satisfies_pyproject_ranges():
+    """Every dependency of lvmkit and its book/test/dev extras is pinned in the lock at
+    a version its range in pyproject.toml admits (markers evaluated for this machine),
+    except torch, which tasks.py installs on its own."""
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = list(project["dependencies"])
+    for extra in ("book", "test", "dev"):
+        reqs += project["optional-dependencies"][extra]
+    pins = lock_pins()
+    for text in reqs:
+        req = Requirement(text)
+        name = req.name.lower().replace("_", "-")
+        if name == "torch":
+            continue
+        assert name in pins, f"{name} ({text}) is not in requirements-lock.txt"
+        version, marker = pins[name]
+        assert not marker or Marker(marker).evaluate(), f"{name} is locked only for {marker}"
+        assert req.specifier.contains(version, prereleases=True), (
+            f"the lock pins {name}=={version}, outside pyproject.toml's {req.specifier}"
+        )
+
+
+def test_lock_leaves_torch_and_its_build_variant_to_pip():
+    """The lock must serve both the CPU wheel and the default (CUDA) build of torch."""
+    unlocked = re.compile(r"^(torch|triton|nvidia-.*|cuda-.*)$")
+    assert not [name for name in lock_pins() if unlocked.match(name)]
+
+
+def test_installed_environment_is_the_lock():
+    """The environment the tests run in holds the lock's versions (tasks.py installs
+    it so): drift between the lock and what actually ran would hide here."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.markers import Marker
+
+    if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
+        pytest.skip(f"not the locked .venv but {sys.prefix} (conda, or --perturb newest)")
+    wrong = {}
+    for name, (pinned, marker) in lock_pins().items():
+        if marker and not Marker(marker).evaluate():
+            continue
+        try:
+            have = version(name)
+        except PackageNotFoundError:
+            have = None
+        if have != pinned:
+            wrong[name] = (pinned, have)
+    assert not wrong, f"installed versions differ from the lock (pinned, installed): {wrong}"
