@@ -4,7 +4,8 @@ Every chapter starts with :func:`seed_everything`, which seeds Python, NumPy and
 torch and prints the seed, so the reader sees on the page which seed produced the
 numbers. :func:`sig` rounds a number to a few significant digits before it is
 printed or glued: stored outputs are compared by nbval as text, and the last
-digits of a float depend on the CPU and the number of threads.
+digits of a float depend on the CPU and the number of threads. :func:`record` glues a
+rounded value for the prose (``{glue:text}`name```) and never displays it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "sig"]
+__all__ = ["record", "seed_everything", "sig"]
 
 
 def seed_everything(seed: int = 0, *, verbose: bool = True) -> torch.Generator:
@@ -70,3 +71,32 @@ def sig(x: float, digits: int = 3) -> float:
     if x == 0 or not math.isfinite(x):
         return x
     return round(x, digits - 1 - math.floor(math.log10(abs(x))))
+
+
+def record(name: str, value: float | int | str, digits: int | None = 3) -> None:
+    """Glue ``value`` under ``name`` for the prose, rounded, without displaying it.
+
+    The book's bookkeeping helper: ``record("eta", loop.eta)`` stores ``sig(loop.eta,
+    3)`` in the cell's outputs (myst-nb's ``glue(..., display=False)``), where the
+    page's ``{glue:text}`eta``` reads it; nothing appears under the cell. Integers and
+    strings are stored as they are.
+
+    Args:
+        name: The glue name, a Python identifier.
+        value: A real number (rounded with :func:`sig`), an integer or a string.
+        digits: Significant digits for a real number; ``None`` keeps it unrounded
+            (only for values that are exact, e.g. a fraction of counts).
+
+    Raises:
+        ValueError: If ``name`` is not an identifier.
+        TypeError: If ``value`` is not a number or a string.
+    """
+    from myst_nb import glue  # a book dependency, imported only when a page glues
+
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be a Python identifier, got {name!r}")
+    if isinstance(value, bool) or not isinstance(value, (str, int, np.integer)):
+        value = value if digits is None else sig(value, digits)
+    elif isinstance(value, np.integer):
+        value = int(value)
+    glue(name, value, display=False)

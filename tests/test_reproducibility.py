@@ -56,3 +56,26 @@ def test_sig_passes_non_finite_and_rejects_bad_digits():
     assert sig(float("inf")) == float("inf")
     with pytest.raises(ValueError, match="digits"):
         sig(1.0, 0)
+
+
+def test_record_glues_a_rounded_value_and_displays_nothing(monkeypatch):
+    import myst_nb
+
+    from lvmkit.reproducibility import record
+
+    calls = []
+    monkeypatch.setattr(myst_nb, "glue", lambda *a, **k: calls.append((a, k)))
+    record("eta", 5.8512345)
+    record("n", np.int64(540))
+    record("label", "Laplace")
+    record("p", 0.123456, digits=2)
+    assert calls == [
+        (("eta", 5.85), {"display": False}),
+        (("n", 540), {"display": False}),
+        (("label", "Laplace"), {"display": False}),
+        (("p", 0.12), {"display": False}),
+    ]
+    with pytest.raises(ValueError, match="name"):
+        record("not a name", 1.0)
+    with pytest.raises(TypeError, match="real number"):
+        record("x", [1.0])

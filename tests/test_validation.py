@@ -359,6 +359,9 @@ CASES: list[Case] = [
       lambda: reproducibility.seed_everything(-1)),
     C("reproducibility.sig", "digits", "non-positive count", lambda: reproducibility.sig(1.0, 0)),
     C("reproducibility.sig", "x", "not a number", lambda: reproducibility.sig("1.0")),
+    C("reproducibility.record", "name", "not an identifier",
+      lambda: reproducibility.record("a b", 1.0)),
+    C("reproducibility.record", "x", "not a number", lambda: reproducibility.record("a", [1.0])),
     # scramble
     C("scramble.CellScramble", "cells_per_dim", "too small",
       lambda: scramble.CellScramble.random(PRIOR2, 1, generator=G)),
