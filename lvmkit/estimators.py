@@ -73,14 +73,24 @@ def kl_gaussian(p: Distribution, q: Distribution) -> torch.Tensor:
     r"""Exact KL(p || q) between two Gaussians (any batch shape).
 
     Thin wrapper on :func:`torch.distributions.kl_divergence` that refuses
-    non-Gaussian arguments instead of failing later with ``NotImplementedError``.
+    non-Gaussian arguments instead of failing later with ``NotImplementedError``. A pair
+    of an ``Independent(Normal, 1)`` and a ``MultivariateNormal`` (which torch does not
+    register) is computed with the former as the ``MultivariateNormal`` of diagonal
+    covariance ``diag(sigma^2)``, i.e.
+
+    .. math::
+        \mathrm{KL} = \tfrac12\bigl(\operatorname{tr}(\Sigma_q^{-1}\Sigma_p)
+        + (\mu_q - \mu_p)^\top \Sigma_q^{-1} (\mu_q - \mu_p) - d
+        + \log\det\Sigma_q - \log\det\Sigma_p\bigr),
+
+    with the batch shapes broadcast against each other.
 
     Args:
         p, q: ``Normal``, ``MultivariateNormal`` or ``Independent(Normal)`` with equal
             event shapes.
 
     Returns:
-        Tensor of shape ``batch_shape``.
+        Tensor of shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
     def gaussian(d):
         base = d.base_dist if isinstance(d, Independent) else d
@@ -94,7 +104,18 @@ def kl_gaussian(p: Distribution, q: Distribution) -> torch.Tensor:
         raise ValueError(f"p and q must have equal event shapes, got {tuple(p.event_shape)} "
                          f"and {tuple(q.event_shape)}")
     validation.check_same_device(p=p.mean, q=q.mean)
+    if isinstance(p, MultivariateNormal) != isinstance(q, MultivariateNormal):
+        p, q = _as_multivariate(p), _as_multivariate(q)
     return kl_divergence(p, q)
+
+
+def _as_multivariate(d: Distribution) -> Distribution:
+    """An ``Independent(Normal, 1)`` as the ``MultivariateNormal`` with its diagonal."""
+    if isinstance(d, Independent) and d.reinterpreted_batch_ndims == 1:
+        base = d.base_dist
+        loc, scale = torch.broadcast_tensors(base.loc, base.scale)
+        return MultivariateNormal(loc, scale_tril=torch.diag_embed(scale))
+    return d
 
 
 def mi_gaussian(cov, x_dims: Sequence[int], y_dims: Sequence[int]) -> float:
@@ -206,13 +227,19 @@ def kl_knn(x, y, k: int = 1) -> float:
     Args:
         x: Samples of p, shape ``(n, d)`` (or ``(n,)``).
         y: Samples of q, shape ``(m, d)``.
-        k: Neighbour order, ``1 <= k < n``.
+        k: Neighbour order, ``1 <= k < n`` and ``k <= m``.
+
+    Raises:
+        ValueError: ``k`` out of range, or duplicate samples (zero distances).
     """
     x, y = _as_2d("x", x), _as_2d("y", y)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"y must have the dimension of x ({x.shape[1]}), got {y.shape[1]}")
     n, d = x.shape
     k = _check_k(k, n)
+    if k > len(y):  # the k-th neighbour among the y's would not exist (distance inf)
+        raise ValueError(f"k must be at most the number of samples of q (y has {len(y)} "
+                         f"rows), got {k}")
     rho = cKDTree(x).query(x, k + 1)[0][:, k]
     nu = cKDTree(y).query(x, k)[0]
     nu = nu if nu.ndim == 1 else nu[:, k - 1]
@@ -241,6 +268,10 @@ def mi_ksg(x, y, k: int = 3) -> float:
     k = _check_k(k, n)
     xy = np.hstack([x, y])
     eps = cKDTree(xy).query(xy, k + 1, p=np.inf)[0][:, k]
+    if (eps <= 0).any():  # k or more exact copies of a pair: the counts are meaningless
+        raise ValueError(f"x and y must not hold duplicate samples: {int((eps <= 0).sum())} "
+                         f"pairs (x_i, y_i) have their {k}-th neighbour at distance zero "
+                         f"(tied or repeated rows); add tiny noise or drop the copies")
     # count strictly closer points in each marginal space (excluding the point itself)
     radius = np.nextafter(eps, 0)
     nx = cKDTree(x).query_ball_point(x, radius, p=np.inf, return_length=True) - 1

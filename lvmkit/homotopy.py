@@ -301,4 +301,5 @@ def _validate(images, A, penalty, tol, max_steps, gram, n_threads) -> None:
     if n_threads is not None:
         validation.check_int("n_threads", n_threads, 1)
     if gram is not None:
-        validation.as_float_tensor("gram", gram, shape=(N, N))
+        gram = validation.as_float_tensor("gram", gram, shape=(N, N))
+        validation.check_gram("gram", gram, A)

@@ -476,6 +476,7 @@ def hmc(
 
     u = x0 @ Cinv.T
     lp, g = f(u)
+    _check_log_density(lp, g, B, N)
     log_eps = torch.full((B,), float(torch.log(torch.tensor(step_size))), dtype=dt)
     log_eps_sum = torch.zeros(B, dtype=dt)
     n_avg = 0
@@ -723,7 +724,8 @@ def _validate_fista(images, A, penalty, n_iter, tol, x0, gram, lipschitz, chunk_
     if x0 is not None:
         validation.as_float_tensor("x0", x0, shape=(images.shape[0], N))
     if gram is not None:
-        validation.as_float_tensor("gram", gram, shape=(N, N))
+        gram = validation.as_float_tensor("gram", gram, shape=(N, N))
+        validation.check_gram("gram", gram, A)
     if lipschitz is not None:
         validation.check_positive("lipschitz", lipschitz)
     validation.check_same_device(images=images, A=A, x0=x0, gram=gram)
@@ -777,7 +779,8 @@ def _validate_lasso_solve(images, A, penalty, tol, solver, max_iter, max_add, x0
     if x0 is not None:
         validation.as_float_tensor("x0", x0, shape=(images.shape[0], N))
     if gram is not None:
-        validation.as_float_tensor("gram", gram, shape=(N, N))
+        gram = validation.as_float_tensor("gram", gram, shape=(N, N))
+        validation.check_gram("gram", gram, A)
 
 
 def _validate_hmc(log_prob_and_grad, x0, n_samples, n_warmup, n_leapfrog, step_size, precond,
@@ -803,6 +806,23 @@ def _validate_hmc(log_prob_and_grad, x0, n_samples, n_warmup, n_leapfrog, step_s
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got "
                         f"{validation.describe(generator)}")
+
+
+def _check_log_density(lp, g, B: int, N: int) -> None:
+    """What ``log_prob_and_grad`` returned at ``x0``: shapes ``(B,)``, ``(B, N)``, finite.
+
+    A scalar log density would be broadcast over the chains without a word, and a
+    non-finite one at the start freezes every chain (each proposal compares with NaN).
+    """
+    name = "log_prob_and_grad"
+    for what, value, shape in (("log density", lp, (B,)), ("gradient", g, (B, N))):
+        if not torch.is_tensor(value) or tuple(value.shape) != shape:
+            raise ValueError(f"{name} must return a {what} of shape {shape} at x0, got "
+                             f"{validation.describe(value)}")
+        if not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{name} must return a finite {what} at x0 (start the chains "
+                             f"where the density is positive), got "
+                             f"{int((~torch.isfinite(value)).sum())} non-finite of {value.numel()}")
 
 
 def _validate_sample_posterior(model, images) -> None:
