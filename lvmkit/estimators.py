@@ -222,7 +222,10 @@ def kl_knn(x, y, k: int = 1) -> float:
 
     where :math:`\rho_k(i)` is the distance from :math:`x_i` to its k-th neighbour among
     the other x's and :math:`\nu_k(i)` to its k-th neighbour among the y's. Consistent
-    (bias -> 0 as n, m grow); duplicate points make it undefined.
+    (bias -> 0 as n, m grow), but biased downwards at moderate n, the more so in
+    more dimensions: measured (n = m = 1000, k = 1, mean of 20 seeds, p = N(0, I) and q
+    = N(mu, I) with KL = 1.5 nats) -1.1 % (+-1.3) at d = 1, -12.7 % (+-1.4) at d = 3 and
+    -17.8 % (+-1.3) at d = 5. Duplicate points make it undefined (refused).
 
     Args:
         x: Samples of p, shape ``(n, d)`` (or ``(n,)``).
@@ -253,8 +256,12 @@ def mi_ksg(x, y, k: int = 3) -> float:
 
     .. math:: \hat I = \psi(k) + \psi(n) - \langle \psi(n_x + 1) + \psi(n_y + 1) \rangle,
 
-    with max-norm distances in the joint space. Nearly unbiased at low MI; biased
-    downwards when the MI is large relative to ``log n``.
+    with max-norm distances in the joint space. Not unbiased, even at low MI; measured
+    (n = 1000, k = 3, mean of 20 seeds, Gaussian pairs with I = 0.5 nats): +3.9 % (+-1.8) for scalar x and y,
+    -3.7 % (+-1.1) for 2-d x and y with independent coordinates, -12.6 % (+-1.2) when
+    the coordinates within x (and within y) are correlated 0.9. The bias grows further
+    with the dimension and when the MI is large relative to ``log n``. Tied or repeated
+    pairs (k-th neighbour at distance zero) are refused.
 
     Args:
         x: Shape ``(n, dx)`` (or ``(n,)``).

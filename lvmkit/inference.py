@@ -370,7 +370,8 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
         madd = int(n_add[act][~fix].max()) if bool((~fix).any()) else 0
         if madd:
             vals, add = torch.topk(score, min(madd, N), dim=1)
-            ok = (vals > tol_abs[:, None]) & ~fix[:, None] & (torch.arange(add.shape[1]) < n_add[act][:, None])
+            ok = ((vals > tol_abs[:, None]) & ~fix[:, None]
+                  & (torch.arange(add.shape[1]) < n_add[act][:, None]))
             add = torch.where(ok, add, N)
             theta_a = torch.where(ok, torch.sign(grad.gather(1, add.clamp(max=N - 1))), 0.0)
             idx = torch.cat([S, add], 1)
