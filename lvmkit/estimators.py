@@ -257,7 +257,8 @@ def mi_ksg(x, y, k: int = 3) -> float:
     .. math:: \hat I = \psi(k) + \psi(n) - \langle \psi(n_x + 1) + \psi(n_y + 1) \rangle,
 
     with max-norm distances in the joint space. Not unbiased, even at low MI; measured
-    (n = 1000, k = 3, mean of 20 seeds, Gaussian pairs with I = 0.5 nats): +3.9 % (+-1.8) for scalar x and y,
+    (n = 1000, k = 3, mean of 20 seeds, Gaussian pairs with I = 0.5 nats): +3.9 %
+    (+-1.8) for scalar x and y,
     -3.7 % (+-1.1) for 2-d x and y with independent coordinates, -12.6 % (+-1.2) when
     the coordinates within x (and within y) are correlated 0.9. The bias grows further
     with the dimension and when the MI is large relative to ``log n``. Tied or repeated
