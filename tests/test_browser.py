@@ -35,7 +35,7 @@ SCREENSHOTS = {
     "chapters/part2/bayes-loop.html": "bayes-loop.png",
 }
 # What the book is built from: a built site older than any of these is stale.
-INPUTS = ["_config.yml", "_toc.yml", "index.md", "references.bib", "chapters", "lvmkit",
+INPUTS = ["_config.yml", "_toc.yml", "index.md", "references.bib", "chapters", "lvmkit", "_static",
           "_ext", "data/execution_times.json", "data/execution_provenance.json"]  # fmt: skip
 
 
