@@ -22,10 +22,11 @@ With ``layout=True`` it also measures the rendered layout at the given viewport 
   scroll container) or its right edge lies beyond the content box of the page's
   ``article``; reported with the overflow in CSS px and the longest line;
 - ``overlap``: a margin note (``aside.margin``, ``.sidebar``, ``.cell.tag_margin``, ...)
-  whose box intersects a code cell's input or output box, a figure, an image, a table, a
-  display equation, or the painted lines of a paragraph, list item or heading (text that
-  wraps around a floated note is fine; a code cell under or beside one is not: its
-  ``pre`` is squeezed into what the note leaves);
+  whose box intersects the box of a code cell (``div.cell``) or of one of its outputs, a
+  figure, an image, a table, a display equation, or the painted lines of a paragraph,
+  list item or heading. Text that wraps around a floated note is fine (its lines avoid
+  the note); a code cell is not: its box runs under the note, and its input and output
+  (flex and scroll boxes) are either covered or squeezed into what the note leaves;
 - ``bare-number``: a visible cell output whose whole text is one number (``7.9``,
   ``'5.8'``, ``-20.4``, ``13 %``): a ``glue()`` displayed by mistake. Outputs of hidden
   cells (``remove-*`` tags, or folded in a closed ``<details>``) are not rendered visible
@@ -256,7 +257,8 @@ _LAYOUT = r"""({tol, minScale}) => {
       reported.push(el);
       const s = snippet(el);
       out.push({kind: 'overflow', detail:
-        `${kind} ${how} by ${Math.round(over)} px (longest line ${s.chars} chars): ${JSON.stringify(s.line)}`});
+        `${kind} ${how} by ${Math.round(over)} px (longest line ${s.chars} chars): ` +
+        JSON.stringify(s.line)});
     }
   }
 
@@ -270,7 +272,8 @@ _LAYOUT = r"""({tol, minScale}) => {
     return [el.getBoundingClientRect()];
   };
   const targets = [
-    ['code cell', '.cell_input'], ['output', '.cell_output > *'], ['figure', 'figure, img:not(figure img):not(.cell_output img)'],
+    ['code cell', 'div.cell'], ['output', '.cell_output > *'],
+    ['figure', 'figure, img:not(figure img):not(.cell_output img)'],
     ['table', 'table'], ['equation', 'div.math, mjx-container[display]'],
     ['paragraph', 'p, li, dt, dd'], ['heading', 'h1, h2, h3, h4, h5, h6'],
   ];
@@ -288,8 +291,9 @@ _LAYOUT = r"""({tol, minScale}) => {
         }
         if (best > 0)
           out.push({kind: 'overlap', detail:
-            `margin note ${JSON.stringify(text(m).trim().slice(0, 40))} covers ${kind} ` +
-            `${JSON.stringify(text(el).trim().slice(0, 40))} by ${Math.round(bw)}x${Math.round(bh)} px`});
+            `margin note ${JSON.stringify(text(m).trim().slice(0, 40))} intrudes into ${kind} ` +
+            `${JSON.stringify(text(el).trim().slice(0, 40))} ` +
+            `by ${Math.round(bw)}x${Math.round(bh)} px`});
       }
     }
   }
