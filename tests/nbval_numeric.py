@@ -54,6 +54,7 @@ KEY = "numeric_tolerance"
 NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?!\w)")
 SPACES = re.compile(r"[ \t]+")
 TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex")
+GLUE_PREFIX = "application/papermill.record/"  # myst-nb's glue(..., display=False)
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ def _text_fields(outputs: list[Any]) -> dict[str, list[tuple[Any, str]]]:
     for out in outputs:
         if out.get("output_type") == "stream":
             fields.setdefault(f"stream:{out['name']}", []).append((out, "text"))
-        for mime in TEXT_MIMES:
+        for mime in (*TEXT_MIMES, *(GLUE_PREFIX + m for m in TEXT_MIMES)):
             if isinstance(out.get("data", {}).get(mime), str):
                 fields.setdefault(mime, []).append((out["data"], mime))
     return fields
