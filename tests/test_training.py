@@ -27,6 +27,17 @@ def test_fast_dev_run(decoder, d):
     assert any(not torch.equal(a, b) for a, b in zip(before, vae.parameters(), strict=True))
 
 
+@pytest.mark.parametrize("progress", [False, True])
+def test_fit_is_quiet_unless_progress_is_asked_for(progress, capfd):
+    torch.manual_seed(0)
+    vae = build_vae("bernoulli", 64, 2, hidden=16)
+    x = load_digits_binary().x_train[:64]
+    lit = fit(vae, x, epochs=1, batch_size=32, fast_dev_run=True, progress=progress)
+    out, err = capfd.readouterr()
+    assert (lit.trainer.progress_bar_callback is not None) is progress
+    assert ("it/s" in out + err or "Epoch" in out + err) is progress
+
+
 def test_litvae_attribute_fast_path_keeps_module_semantics():
     """The hook-name shortcut stores what nn.Module would store, and only that name."""
     from lvmkit.training import LitVAE
