@@ -216,8 +216,8 @@ def compare_text(
     for (r_tok, start, end), (t_tok, _, _) in zip(ref_nums, test_nums, strict=True):
         r, t = float(r_tok), float(t_tok)
         region = next((c for c in covered if c[0] <= start and end <= c[1]), None)
-        if region is not None:
-            tol = region[3].tolerance(r, region[2])
+        if region is not None:  # never stricter than the precision it was printed with
+            tol = max(region[3].tolerance(r, region[2]), last_digit(r_tok))
             result.declared += 1
         elif r_tok == t_tok:
             result.exact += 1
