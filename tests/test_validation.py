@@ -568,6 +568,11 @@ CASES: list[Case] = [
       lambda: plotting.plot_salt_and_pepper({"a": np.zeros((3, 3))}, np.zeros(3))),
     C("plotting.plot_rate_distortion", "points", "NaN",
       lambda: plotting.plot_rate_distortion({"a": (NAN, 1.0)})),
+    C("plotting.plot_shapes", "factors", "wrong shape",
+      lambda: plotting.plot_shapes(np.zeros((2, 4)), np.zeros((2, 3)), (2, 2))),
+    C("plotting.plot_benchmark_ratios", "rows", "non-positive ratio",
+      lambda: plotting.plot_benchmark_ratios([{"label": "a", "ratio": 0.0, "goal": 1.0,
+                                               "higher_is_better": True, "goal_text": ""}])),
     C("plotting.new_axes", "ax", "wrong type", lambda: plotting.new_axes("axes")),
 ]
 
