@@ -312,7 +312,7 @@ def cmd_spread(args: argparse.Namespace) -> int:
         if len({len(r) for r in runs}) != 1:
             log(f"cell {cell}: the number of printed numbers varies with the seed")
             continue
-        sds = [statistics.stdev(col) for col in zip(*runs)] if len(runs) > 1 else []
+        sds = [statistics.stdev(col) for col in zip(*runs, strict=True)] if len(runs) > 1 else []
         if any(sds):
             log(f"cell {cell}: seed SD of each number: " + ", ".join(f"{v:.2g}" for v in sds))
     log(f"per seed: {out.relative_to(ROOT)}")

@@ -79,9 +79,9 @@ def kl_gaussian(p: Distribution, q: Distribution) -> torch.Tensor:
     covariance ``diag(sigma^2)``, i.e.
 
     .. math::
-        \mathrm{KL} = \tfrac12\bigl(\operatorname{tr}(\Sigma_q^{-1}\Sigma_p)
-        + (\mu_q - \mu_p)^\top \Sigma_q^{-1} (\mu_q - \mu_p) - d
-        + \log\det\Sigma_q - \log\det\Sigma_p\bigr),
+        \mathrm{KL} &= \tfrac12\bigl(\operatorname{tr}(\Sigma_q^{-1}\Sigma_p)
+        + (\mu_q - \mu_p)^\top \Sigma_q^{-1} (\mu_q - \mu_p) \\
+        &\qquad - d + \log\det\Sigma_q - \log\det\Sigma_p\bigr),
 
     with the batch shapes broadcast against each other.
 
@@ -190,8 +190,8 @@ def kl_monte_carlo(
 def mi_from_posteriors(log_post, log_prior) -> Estimate:
     r"""Mutual information as the average divergence of posteriors from the prior.
 
-    .. math:: I(x; z) = \mathbb E_{x}\, \mathrm{KL}(q(z \mid x) \,\|\, p(z))
-              \approx \frac1{n} \sum_i \log q(z_i \mid x_i) - \log p(z_i),
+    .. math:: I(x; z) &= \mathbb E_{x}\, \mathrm{KL}(q(z \mid x) \,\|\, p(z)) \\
+              &\approx \frac1{n} \sum_i \log q(z_i \mid x_i) - \log p(z_i),
               \quad z_i \sim q(z \mid x_i),
 
     which is exact in expectation when ``p(z)`` is the average posterior (the marginal

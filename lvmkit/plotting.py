@@ -846,7 +846,7 @@ def plot_shapes(images, factors, shape: tuple[int, int], *, n: int = 16, ncols: 
     axes = []
     for i in range(n):
         sub = fig.add_subplot(grid[divmod(i, ncols)])
-        c, x, y, s = factors[i]
+        c, _x, _y, s = factors[i]
         sub.imshow(images[i].reshape(shape), cmap="gray_r", vmin=0, vmax=1,
                    interpolation="nearest")
         sub.set_title(f"{'plus' if c > 0.5 else 'square'}\ns = {s:.1f}", fontsize="x-small",

@@ -6,7 +6,8 @@ A :class:`VAE` couples a prior :math:`p(z)`, a Gaussian encoder
 
 .. math::
     D = -\mathbb E_q \log p(x \mid z) \;\text{(distortion)}, \qquad
-    R = \mathrm{KL}(q(z \mid x) \,\|\, p(z)) \;\text{(rate)}, \qquad
+    R = \mathrm{KL}(q(z \mid x) \,\|\, p(z)) \;\text{(rate)},
+
     \mathrm{ELBO} = -(D + R) \le \log p(x),
 
 and the training loss is :math:`D + \beta R + \lambda\,\mathrm{MMD}(q(z), p(z))`
