@@ -137,7 +137,6 @@ BOOK_RATE_DISTORTION = {
 }  # fmt: skip
 
 
-@pytest.mark.xfail(strict=False, reason="issue 17: the rate-distortion labels overlap")
 def test_book_rate_distortion_figure_has_no_overlapping_text():
     with mpl.rc_context():
         plotting.use_style()
