@@ -149,6 +149,8 @@ def collect_checks(root: Path, notebooks: list[str]) -> dict[str, list[Check]]:
         values = glued_values(nb)
         for cell, anchor, claim in anchors(nb):
             measured, _ = fill(str(claim.get("measured", "")), values)
+            if claim.get("note"):  # a note may quote glued values too
+                claim = {**claim, "note": fill(str(claim["note"]), values)[0]}
             checks.setdefault(str(claim.get("id")), []).append(
                 Check(rel, cell, anchor, claim, measured)
             )
