@@ -14,6 +14,26 @@ with every request that is not a local file blocked, and returns the problems it
   HTML, without the browser);
 - ``navigation``: a chapter of ``_toc.yml`` the sidebar does not link to.
 
+With ``layout=True`` it also measures the rendered layout at the given viewport width
+(``LAYOUT_KINDS``; each problem carries that width):
+
+- ``overflow``: a code block (``div.highlight pre``), a cell output or a table wider than
+  its column: it scrolls sideways (``scrollWidth > clientWidth`` of the element or of its
+  scroll container) or its right edge lies beyond the content box of the page's
+  ``article``; reported with the overflow in CSS px and the longest line;
+- ``overlap``: a margin note (``aside.margin``, ``.sidebar``, ``.cell.tag_margin``, ...)
+  whose box intersects the box of a code cell (``div.cell``) or of one of its outputs, a
+  figure, an image, a table, a display equation, or the painted lines of a paragraph,
+  list item or heading. Text that wraps around a floated note is fine (its lines avoid
+  the note); a code cell is not: its box runs under the note, and its input and output
+  (flex and scroll boxes) are either covered or squeezed into what the note leaves;
+- ``bare-number``: a visible cell output whose whole text is one number (``7.9``,
+  ``'5.8'``, ``-20.4``, ``13 %``): a ``glue()`` displayed by mistake. Outputs of hidden
+  cells (``remove-*`` tags, or folded in a closed ``<details>``) are not rendered visible
+  and are not reported;
+- ``figure-size``: an image in the content rendered narrower than ``MIN_FIGURE_SCALE``
+  of its natural width (its text shrinks by the same factor).
+
 Used by ``tests/test_browser.py``; run it by hand with
 ``.venv/bin/python tests/browser_check.py _build/html``.
 """
@@ -37,16 +57,26 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 ALLOWED_SCHEMES = ("file:", "data:", "blob:", "about:")
 EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+LAYOUT_KINDS = ("overflow", "overlap", "bare-number", "figure-size")
+# The book's figures are PNGs at 100 dpi (lvmkit.plotting.use_style) whose tick labels are
+# 11 pt = 15.3 px at natural size; the smallest text the style uses is x-small legends and
+# annotations, 5.8 pt = 8.0 px. Shown at half its natural width, a figure's tick labels
+# are 7.6 CSS px, the size of that smallest text: anything smaller is not legible without
+# zooming, so a figure must be rendered at >= 0.5 of its natural width.
+MIN_FIGURE_SCALE = 0.5
+TOLERANCE_PX = 1  # sub-pixel rounding of boxes is not a defect
 
 
 @dataclass(frozen=True)
 class Problem:
     page: str  # path of the page inside the site, e.g. "chapters/preface.html"
-    kind: str  # console | network | image | math | link | navigation
+    kind: str  # console | network | image | math | link | navigation, or a LAYOUT_KINDS
     detail: str
+    width: int | None = None  # viewport width of a layout problem, in CSS px
 
     def __str__(self) -> str:
-        return f"{self.page}: {self.kind}: {self.detail}"
+        at = f" @{self.width}px" if self.width is not None else ""
+        return f"{self.page}{at}: {self.kind}: {self.detail}"
 
 
 def chromium() -> Path | None:
@@ -162,6 +192,133 @@ _INSPECT = r"""async () => {
 }"""
 
 
+# Runs in the page after _INSPECT (images decoded, MathJax done): the layout checks.
+_LAYOUT = r"""({tol, minScale}) => {
+  const out = [];
+  const article = document.querySelector('article.bd-article') || document.querySelector('main')
+                  || document.body;
+  const acs = getComputedStyle(article), abox = article.getBoundingClientRect();
+  const colRight = abox.right - parseFloat(acs.paddingRight || 0);
+  const shown = el => {
+    if (!el.getClientRects().length) return false;
+    for (let e = el; e && e !== document.body; e = e.parentElement) {
+      const cs = getComputedStyle(e);
+      if (cs.visibility === 'hidden' || cs.display === 'none' || parseFloat(cs.opacity) === 0)
+        return false;
+    }
+    return true;
+  };
+  const text = el => (el.innerText || el.textContent || '').replace(/\u00a0/g, ' ');
+  const tex = new Map();  // a typeset equation's TeX source, for the report
+  if (window.MathJax && MathJax.startup && MathJax.startup.document)
+    for (const item of MathJax.startup.document.math) tex.set(item.typesetRoot, item.math);
+  const snippet = el => {
+    const root = el.matches('mjx-container') ? el : el.querySelector('mjx-container');
+    if (root && tex.has(root)) {
+      const t = tex.get(root).replace(/\s+/g, ' ').trim();
+      return {line: t.slice(0, 60), chars: t.length};
+    }
+    const lines = text(el).split('\n');
+    const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
+    return {line: longest.trim().slice(0, 60), chars: longest.replace(/\s+$/, '').length};
+  };
+  const scroller = el => {
+    for (let e = el.parentElement; e && e !== article; e = e.parentElement) {
+      if (/(auto|scroll|hidden)/.test(getComputedStyle(e).overflowX)) return e;
+    }
+    return null;
+  };
+  const margins = Array.from(article.querySelectorAll(
+      'aside, .margin, .sidebar, .cell.tag_margin, .cell.tag_popout, .marginnote, .sidenote'))
+    .filter(shown);
+  const inMargin = el => margins.some(m => m.contains(el));
+
+  // 1. overflow: code blocks, outputs, tables wider than their column
+  const reported = [];
+  const candidates = [];
+  for (const el of article.querySelectorAll('div.highlight pre'))
+    candidates.push([el, el.closest('.cell_output') ? 'output' : 'code']);
+  for (const el of article.querySelectorAll('table')) candidates.push([el, 'table']);
+  for (const el of article.querySelectorAll('.cell_output > .output, .cell_output > div'))
+    candidates.push([el, 'output']);
+  for (const el of article.querySelectorAll('img, figure'))
+    candidates.push([el, el.closest('.cell_output') ? 'output' : 'figure']);
+  for (const el of article.querySelectorAll('div.math, mjx-container[display]'))
+    candidates.push([el, 'equation']);
+  for (const [el, kind] of candidates) {
+    if (!shown(el) || inMargin(el) || reported.some(r => el.contains(r) || r.contains(el)))
+      continue;
+    const sc = scroller(el);
+    let over = el.scrollWidth - el.clientWidth, how = 'scrolls sideways';
+    if (sc && sc.scrollWidth - sc.clientWidth > over) over = sc.scrollWidth - sc.clientWidth;
+    const right = (sc || el).getBoundingClientRect().right - colRight;
+    if (right > over) { over = right; how = 'sticks out of the column'; }
+    if (over > tol) {
+      reported.push(el);
+      const s = snippet(el);
+      out.push({kind: 'overflow', detail:
+        `${kind} ${how} by ${Math.round(over)} px (longest line ${s.chars} chars): ` +
+        JSON.stringify(s.line)});
+    }
+  }
+
+  // 2. overlap: a margin note's box against the boxes of the content around it
+  const boxes = (el) => {
+    if (el.matches('p, li, h1, h2, h3, h4, h5, h6, dt, dd')) {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      return Array.from(range.getClientRects()).filter(r => r.width > 0 && r.height > 0);
+    }
+    return [el.getBoundingClientRect()];
+  };
+  const targets = [
+    ['code cell', 'div.cell'], ['output', '.cell_output > *'],
+    ['figure', 'figure, img:not(figure img):not(.cell_output img)'],
+    ['table', 'table'], ['equation', 'div.math, mjx-container[display]'],
+    ['paragraph', 'p, li, dt, dd'], ['heading', 'h1, h2, h3, h4, h5, h6'],
+  ];
+  const outer = margins.filter(m => !margins.some(o => o !== m && o.contains(m)));
+  for (const m of outer) {
+    const mb = m.getBoundingClientRect();
+    for (const [kind, sel] of targets) {
+      for (const el of article.querySelectorAll(sel)) {
+        if (m.contains(el) || el.contains(m) || inMargin(el) || !shown(el)) continue;
+        let best = 0, bw = 0, bh = 0;
+        for (const b of boxes(el)) {
+          const w = Math.min(mb.right, b.right) - Math.max(mb.left, b.left);
+          const h = Math.min(mb.bottom, b.bottom) - Math.max(mb.top, b.top);
+          if (w > tol && h > tol && w * h > best) { best = w * h; bw = w; bh = h; }
+        }
+        if (best > 0)
+          out.push({kind: 'overlap', detail:
+            `margin note ${JSON.stringify(text(m).trim().slice(0, 40))} intrudes into ${kind} ` +
+            `${JSON.stringify(text(el).trim().slice(0, 40))} ` +
+            `by ${Math.round(bw)}x${Math.round(bh)} px`});
+      }
+    }
+  }
+
+  // 3. bare numbers: a visible output that is one number and nothing else
+  const number = /^(['"]?)[-+\u2212]?(?:\d[\d,_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*%?\1$/;
+  for (const el of article.querySelectorAll('.cell_output > .output, .cell_output > div')) {
+    if (!shown(el)) continue;
+    const t = text(el).trim();
+    if (number.test(t)) out.push({kind: 'bare-number', detail: `output ${JSON.stringify(t)}`});
+  }
+
+  // 4. figures rendered too small for their text
+  for (const img of article.querySelectorAll('img')) {
+    if (!shown(img) || !img.naturalWidth) continue;
+    const w = img.getBoundingClientRect().width, scale = w / img.naturalWidth;
+    if (scale < minScale)
+      out.push({kind: 'figure-size', detail:
+        `${img.getAttribute('src')} rendered ${Math.round(w)} px of ${img.naturalWidth} px ` +
+        `natural (scale ${scale.toFixed(2)} < ${minScale})`});
+  }
+  return out;
+}"""
+
+
 def check_site(
     site: Path,
     *,
@@ -169,6 +326,8 @@ def check_site(
     toc: list[str] | None = None,
     screenshots: dict[str, Path] | None = None,
     viewport: tuple[int, int] = (1280, 900),
+    layout: bool = False,
+    screenshot_viewports: int = 1,
 ) -> list[Problem]:
     """Open ``pages`` of the built ``site`` offline in headless Chromium; return the problems.
 
@@ -177,8 +336,12 @@ def check_site(
         pages: pages to check, relative to ``site`` (default: every page).
         toc: pages the sidebar of every checked page must link to (default: none).
         screenshots: page -> PNG path; the page is captured there after the checks (a
-            ``#fragment`` in the key scrolls to that anchor first).
+            ``#fragment`` in the key scrolls to that anchor first and captures one
+            viewport; without one, the top ``screenshot_viewports`` viewport heights).
+            A page may be captured several times (``page``, ``page#a``, ...).
         viewport: browser window size in CSS pixels.
+        layout: also run the layout checks (``LAYOUT_KINDS``) at this viewport.
+        screenshot_viewports: how many viewport heights a page's screenshot covers.
 
     Returns:
         Every problem found, in page order (empty if the site reads cleanly offline).
@@ -188,10 +351,10 @@ def check_site(
     site = Path(site).resolve()
     pages = site_pages(site) if pages is None else pages
     problems = check_links(site, pages)
-    shots = {}
+    shots: dict[str, list[tuple[str, Path]]] = {}
     for key, path in (screenshots or {}).items():
         page, _, fragment = key.partition("#")
-        shots[page] = (fragment, Path(path))
+        shots.setdefault(page, []).append((fragment, Path(path)))
     exe = chromium()
     if exe is None:
         raise RuntimeError("no Chromium found (apt-get install chromium)")
@@ -203,13 +366,16 @@ def check_site(
                 service_workers="block",
             )
             for page_name in pages:
-                problems += _check_page(context, site, page_name, toc or [], shots.get(page_name))
+                problems += _check_page(context, site, page_name, toc or [],
+                                        shots.get(page_name, []), layout=layout,
+                                        shot_height=screenshot_viewports * viewport[1])
         finally:
             browser.close()
     return problems
 
 
-def _check_page(context, site: Path, name: str, toc: list[str], shot) -> list[Problem]:
+def _check_page(context, site: Path, name: str, toc: list[str], shots, *, layout: bool,
+                shot_height: int) -> list[Problem]:
     problems: list[Problem] = []
     page = context.new_page()
 
@@ -248,13 +414,22 @@ def _check_page(context, site: Path, name: str, toc: list[str], shot) -> list[Pr
             for t in toc
             if t not in linked
         ]
-        if shot is not None:
-            fragment, path = shot
+        if layout:
+            width = page.viewport_size["width"]
+            found = page.evaluate(_LAYOUT, {"tol": TOLERANCE_PX, "minScale": MIN_FIGURE_SCALE})
+            problems += [Problem(name, f["kind"], f["detail"], width) for f in found]
+        for fragment, path in sorted(shots, key=lambda s: bool(s[0])):
             path.parent.mkdir(parents=True, exist_ok=True)
             if fragment:
                 page.evaluate("id => document.getElementById(id).scrollIntoView()", fragment)
                 page.wait_for_timeout(200)
-            page.screenshot(path=str(path))
+                page.screenshot(path=str(path))
+            else:
+                size = page.viewport_size
+                height = page.evaluate("() => document.documentElement.scrollHeight")
+                clip = {"x": 0, "y": 0, "width": size["width"],
+                        "height": min(max(height, size["height"]), shot_height)}
+                page.screenshot(path=str(path), full_page=True, clip=clip)
     except Exception as exc:  # a page that cannot even be inspected is a problem too
         problems.append(Problem(name, "console", f"could not inspect the page: {exc}"[:300]))
     finally:
@@ -262,8 +437,40 @@ def _check_page(context, site: Path, name: str, toc: list[str], shot) -> list[Pr
     return problems
 
 
+def layout_report(problems: list[Problem], widths: tuple[int, ...]) -> str:
+    """Markdown: the layout problems counted per kind and width, per page, then each one."""
+    found = [p for p in problems if p.kind in LAYOUT_KINDS]
+    cols = [(k, w) for k in LAYOUT_KINDS for w in widths]
+
+    def count(rows) -> str:
+        return " | ".join(str(sum(p.kind == k and p.width == w for p in rows)) for k, w in cols)
+
+    head = "| | " + " | ".join(f"{k} @{w}" for k, w in cols) + " |"
+    rule = "|---" * (len(cols) + 1) + "|"
+    lines = [
+        "# Layout of the built book (tests/browser_check.py)",
+        "",
+        f"Viewport widths {', '.join(f'{w} px' for w in widths)}; {len(found)} problems. "
+        f"Figures must render at >= {MIN_FIGURE_SCALE} of their natural width; boxes may "
+        f"overlap or overflow by {TOLERANCE_PX} px.",
+        "",
+        head, rule, f"| **all pages** | {count(found)} |",
+    ]
+    for page in sorted({p.page for p in found}):
+        lines.append(f"| {page} | {count([p for p in found if p.page == page])} |")
+    lines += ["", "## Every problem", ""]
+    lines += [f"- {p}" for p in sorted(found, key=lambda p: (p.page, p.width or 0, p.kind))]
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    found = check_site(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "_build" / "html"),
-                       toc=toc_pages())  # fmt: skip
+    args = [a for a in sys.argv[1:] if a != "--layout"]
+    site = Path(args[0] if args else ROOT / "_build" / "html")
+    if "--layout" in sys.argv:  # the layout checks too, at both widths
+        found = []
+        for w in (1280, 412):
+            found += check_site(site, toc=toc_pages(), viewport=(w, 900), layout=True)
+    else:
+        found = check_site(site, toc=toc_pages())
     print("\n".join(map(str, found)) or "no problems")
     sys.exit(1 if found else 0)
