@@ -213,6 +213,8 @@ def ledger_html(
         f'<div class="claims-ledger"><p>{total} claims, one per item of the outline:</p>'
         f'<ul class="claim-counts">{summary}</ul>'
         '<div class="pst-scrollable-table-container"><table class="table claims-table">'
+        '<colgroup><col style="width: 24%"><col style="width: 30%"><col style="width: 32%">'
+        '<col style="width: 14%"></colgroup>'
         "<thead><tr><th>outline item</th><th>what the post says</th>"
         "<th>what the book measured</th><th>verdict</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div></div>"
@@ -265,12 +267,18 @@ def add_anchors(app: Sphinx, doctree: nodes.document) -> None:
 CSS = """
 .claims-table td { vertical-align: top; font-size: 0.9em; }
 .claims-table td p { margin: 0 0 0.3em 0; }
-.claim-verdict { font-weight: 600; white-space: nowrap; }
+.claim-verdict { font-weight: 600; }
 .claim-identity { color: #1565c0; } .claim-reproduced { color: #2e7d32; }
 .claim-caveats { color: #b26a00; } .claim-not-reproduced { color: #c62828; }
 .claim-unchecked { color: #6d6d6d; }
 .claim-note { font-size: 0.9em; opacity: 0.85; }
 .claim-counts { columns: 2; }
+.claims-table .claim-verdict { white-space: normal; }
+@media (max-width: 767.98px) {
+  .claims-table, .claims-table tbody, .claims-table tr, .claims-table td { display: block; }
+  .claims-table thead, .claims-table colgroup { display: none; }
+  .claims-table tr { border-bottom: 2px solid var(--pst-color-border, #ccc); }
+}
 """
 
 

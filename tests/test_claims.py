@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "_ext"))
 import claims  # noqa: E402
+
 import tasks  # noqa: E402
 
 NOTEBOOKS = [p.relative_to(ROOT).as_posix() for p in tasks.toc_notebooks()]

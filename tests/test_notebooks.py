@@ -280,7 +280,8 @@ def test_bookkeeping_is_hidden(path):
         tags = cell["metadata"].get("tags", [])
         for out in cell["outputs"]:
             if out.get("metadata", {}).get("scrapbook"):
-                shown = [m for m in out.get("data", {}) if not m.startswith("application/papermill")]
+                data = out.get("data", {})
+                shown = [m for m in data if not m.startswith("application/papermill")]
                 assert not shown, f"code cell {i} displays a glued value: use record()"
         lines = [ln for ln in "".join(cell["source"]).splitlines()
                  if ln.strip() and not ln.lstrip().startswith("#")]
