@@ -17,6 +17,7 @@ the stored dictionary reproduces the stored held-out objective, not the training
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -42,10 +43,13 @@ def main() -> None:
     train = natural_patches(N_TRAIN, SIZE, seed=0)
     heldout = natural_patches(N_HELDOUT, SIZE, seed=1)
     # coded by 60 FISTA iterations per step: how the stored dictionary was made
+    print(f"learning a dictionary of {N_ATOMS} atoms on {N_TRAIN} patches (800 steps) ...",
+          file=sys.stderr, flush=True)
     fit = learn_dictionary(train.patches, N_ATOMS, PENALTY, n_steps=800, batch_size=256,
                            coder="fista", fista_iter=60,
                            generator=torch.Generator().manual_seed(0))
     A = fit.A
+    print("held-out objective, Gabor fits ...", file=sys.stderr, flush=True)
     obj, sigma = heldout_objective(A, heldout.patches, PENALTY)
     gab = [fit_gabor(A[:, i]) for i in range(N_ATOMS)]
     pcs = pca_components(train.patches)

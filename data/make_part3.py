@@ -11,7 +11,8 @@ trajectory depends on the CPU and the thread count, so the weights are cached ra
 than retrained in the notebooks, and the metrics computed right after training are
 stored next to them; tests/test_training.py checks that loading the weights
 reproduces those metrics. Pass --accelerator gpu (any Lightning accelerator) to train
-elsewhere.
+elsewhere. Progress (one line per model and per epoch) goes to stderr; --no-progress
+turns it off.
 """
 
 import argparse
@@ -20,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytorch_lightning as pl
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,19 +73,39 @@ def metrics(vae, data):
                     generator=torch.Generator().manual_seed(0))
 
 
+class StderrProgress(pl.Callback):
+    """One line on stderr per epoch: the model, the epoch and its mean training loss."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        pl_module._flush()  # Lightning calls the callbacks before the module's own hook
+        losses = pl_module.history[-trainer.num_training_batches:]
+        mean = sum(losses) / max(len(losses), 1)
+        print(f"{self.name}: epoch {trainer.current_epoch + 1}/{trainer.max_epochs}, "
+              f"loss {mean:.3f}", file=sys.stderr, flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", choices=["digits", "shapes"], required=True)
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--accelerator", default="cpu")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                    help="one line per model and per epoch on stderr (default on)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     out_pt, out_json = (ROOT / "data" / f"part3_{args.data}.{ext}" for ext in ("pt", "json"))
     weights = torch.load(out_pt, weights_only=True) if out_pt.exists() else {}
     info = json.loads(out_json.read_text()) if out_json.exists() else {}
-    for name in args.only or [m for m in MODELS if MODELS[m][0] == args.data]:
+    names = args.only or [m for m in MODELS if MODELS[m][0] == args.data]
+    for i, name in enumerate(names):
         cfg = config(name)
+        if args.progress:
+            print(f"[{i + 1}/{len(names)}] training {name} ({cfg['epochs']} epochs)",
+                  file=sys.stderr, flush=True)
         x_train = load_data(cfg["data"])[0]
         torch.manual_seed(0)
         vae = build_vae(cfg["decoder"], cfg["n_pixels"], cfg["n_latents"], prior=cfg["prior"])
@@ -95,7 +117,8 @@ def main():
         t0 = time.perf_counter()
         fit(vae, x_train, beta=cfg["beta"], mmd_weight=cfg["mmd_weight"], epochs=cfg["epochs"],
             batch_size=128 if cfg["data"] == "digits" else 256, lr=2e-3, seed=0,
-            accelerator=args.accelerator, deterministic=True)
+            accelerator=args.accelerator, deterministic=True,
+            callbacks=[StderrProgress(name)] if args.progress else [])
         seconds = time.perf_counter() - t0
         state = {k: v.detach().to(torch.float16) for k, v in vae.state_dict().items()}
         vae.load_state_dict(state)  # stored in float16: the metrics are those of the stored weights

@@ -21,6 +21,7 @@ Contents of the archive:
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +70,7 @@ def learning_curves(world: TreeWorld) -> dict:
             print(
                 f"n = {n:5d} replicate {r}: hierarchy {hier[i, r]:.2f}, "
                 f"mixtures {np.round(mixture[i, r], 2)}, texture {texture[i, r]:.2f}",
-                flush=True,
+                file=sys.stderr, flush=True,
             )
     return {
         "curve_sizes": np.array(SIZES),

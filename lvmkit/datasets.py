@@ -94,7 +94,8 @@ def render_shapes(category: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
     a soft indicator :math:`\mathrm{in}(t, h) = \sigma(k (h - t))` gives
 
     .. math::
-        \mathrm{square} = \mathrm{in}(a, s)\,\mathrm{in}(b, s), \quad
+        \mathrm{square} = \mathrm{in}(a, s)\,\mathrm{in}(b, s),
+
         \mathrm{plus} = 1 - (1 - \mathrm{in}(a, s)\,\mathrm{in}(b, s/3))
                             (1 - \mathrm{in}(a, s/3)\,\mathrm{in}(b, s)),
 

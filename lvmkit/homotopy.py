@@ -60,7 +60,8 @@ def lasso_homotopy(
         images: Shape ``(B, P)``.
         A: Dictionary, shape ``(P, N)``.
         penalty: ``lambda >= 0``.
-        tol: Optimality tolerance of the certificate, relative to ``max(1, lambda)``.
+        tol: Optimality tolerance of the certificate (relative to the problem's scale,
+            as in :func:`lvmkit.inference.lasso`, which computes the certificate for both).
         max_steps: Most linear pieces per image (default ``4 N + 20``); an image that
             needs more is finished by the active-set solver.
         gram: Optional precomputed ``A^T A``.
@@ -71,7 +72,7 @@ def lasso_homotopy(
         with tensors of ``A``'s dtype on ``A``'s device (for float32 inputs the
         certificate is that of the float64 solution before rounding).
     """
-    from lvmkit.inference import LassoResult, lasso
+    from lvmkit.inference import LassoResult, _kkt, _threshold, lasso
 
     _validate(images, A, penalty, tol, max_steps, gram, n_threads)
     dtype, device = torch.as_tensor(A).dtype, torch.as_tensor(A).device
@@ -83,7 +84,6 @@ def lasso_homotopy(
     G = A64.T @ A64 if gram is None else cpu64(gram)
     N = A64.shape[1]
     lam = float(penalty)
-    tol_abs = float(tol) * max(1.0, lam)
     C0 = (I64 @ A64).numpy()
     Gn = np.ascontiguousarray(G.numpy())
     B = C0.shape[0]
@@ -106,13 +106,15 @@ def lasso_homotopy(
     else:
         with ThreadPoolExecutor(n_blocks) as pool:
             list(pool.map(solve, range(n_blocks)))
-    x, kkt_t, obj_t = torch.from_numpy(X), torch.from_numpy(kkt), torch.from_numpy(obj)
-    left = kkt_t > tol_abs
+    x, obj_t = torch.from_numpy(X), torch.from_numpy(obj)
+    kkt_t = _kkt(torch.from_numpy(C0), G, x, lam)  # the certificate every solver reports
+    thr = _threshold(tol, torch.float64, N)
+    left = kkt_t > thr
     if bool(left.any()):  # rare: the active-set solver finishes from where the path stopped
         res = lasso(I64[left], A64, lam, tol=tol, solver="active_set", x0=x[left], gram=G)
         x[left], kkt_t[left], obj_t[left] = res.x, res.kkt, res.objective
     return LassoResult(x.to(device, dtype), obj_t.to(device, dtype), int(steps.max(initial=0)),
-                       (kkt_t <= tol_abs).to(device), kkt_t.to(device, dtype))
+                       (kkt_t <= thr).to(device), kkt_t.to(device, dtype))
 
 
 _jit = numba.njit(cache=True, nogil=True)  # compiled on first use, cached on disk
@@ -301,4 +303,5 @@ def _validate(images, A, penalty, tol, max_steps, gram, n_threads) -> None:
     if n_threads is not None:
         validation.check_int("n_threads", n_threads, 1)
     if gram is not None:
-        validation.as_float_tensor("gram", gram, shape=(N, N))
+        gram = validation.as_float_tensor("gram", gram, shape=(N, N))
+        validation.check_gram("gram", gram, A)

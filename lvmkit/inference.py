@@ -71,7 +71,8 @@ class LassoResult(NamedTuple):
         converged: Whether each image's optimality certificate holds, shape ``(B,)``.
         kkt: The certificate: largest violation of the optimality conditions
             (``|g_j - lambda sign x_j|`` on the support, ``|g_j| - lambda`` off it, with
-            ``g = A^T (I - A x)``), shape ``(B,)``.
+            ``g = A^T (I - A x)``) divided by the problem's scale
+            ``max(lambda, |A^T I|_inf, | |x| |A^T A| |_inf)``, shape ``(B,)``.
     """
 
     x: torch.Tensor
@@ -219,18 +220,29 @@ def lasso(
        submatrix with the departed atoms padded out, so a sign fix costs one small
        factorisation rather than another pass over all ``N`` atoms.
 
-    The objective never increases and each image stops once its largest violation of
-    the optimality conditions (``kkt``) is at most ``tol * max(1, lambda)``: that is a
-    certificate, not a heuristic stopping rule. An image that has not met it after
-    ``max_iter`` iterations (or whose Gram submatrix is singular, e.g. ``lambda = 0``
-    with ``N > P``) is finished by :func:`fista` from where it stopped and reported with
-    its certificate.
+    When the working set's Gram block is singular (its atoms are linearly dependent:
+    more atoms than pixels, or an atom in the span of the others, as happens with a
+    correlated dictionary at small ``lambda``), step 3 moves instead along a null
+    direction of the block, which leaves the fit unchanged and lowers the penalty, to
+    the first point where a coefficient reaches zero; that atom leaves and the working
+    set is independent again.
+
+    The objective never increases and each image stops once its certificate ``kkt``,
+    the largest violation of the optimality conditions relative to the problem's scale
+    ``max(lambda, |A^T I|_inf, | |x| |G| |_inf)``, is at most ``max(tol, 8 sqrt(N) eps)``
+    (``eps`` of the dtype: the rounding floor of the gradient). That is a certificate,
+    not a heuristic stopping rule, and it means the same in float32 and float64 and at
+    any scale of the images, ``lambda`` and ``A``. An image that has not met it after
+    ``max_iter`` iterations (or whose Gram block is singular with no null direction
+    that lowers the objective, e.g. ``lambda = 0`` with ``N > P``) is finished by
+    :func:`fista` from where it stopped and reported with its certificate.
 
     Args:
         images: Shape ``(B, P)``.
         A: Dictionary, shape ``(P, N)``.
         penalty: ``lambda >= 0``.
-        tol: Optimality tolerance, relative to ``max(1, lambda)``.
+        tol: Optimality tolerance of the relative certificate (raised to the dtype's
+            floor ``8 sqrt(N) eps`` where it is below; float32: about 7e-6 at N = 48).
         solver: ``"auto"``, ``"homotopy"`` or ``"active_set"`` (see above);
             ``max_iter``, ``max_add``, ``x0`` and ``chunk_size`` are the active-set
             solver's (the homotopy starts from zero, always).
@@ -258,29 +270,59 @@ def lasso(
     lam = float(penalty)
     b = images @ A
     x = torch.zeros_like(b) if x0 is None else x0.to(b.dtype).clone()
-    tol_abs = float(tol) * max(1.0, lam)
+    thr = _threshold(tol, b.dtype, b.shape[1])
     kkt = torch.empty(len(b), dtype=b.dtype)
     it_max = 0
     for start in range(0, len(b), int(chunk_size)):
         sl = slice(start, start + int(chunk_size))
-        x[sl], kkt[sl], it = _active_set(b[sl], G, lam, x[sl], tol_abs, int(max_iter),
+        x[sl], kkt[sl], it = _active_set(b[sl], G, lam, x[sl], thr, int(max_iter),
                                          int(max_add))
         it_max = max(it_max, it)
-    left = kkt > tol_abs
+    left = kkt > thr
     if bool(left.any()):  # rare: finish with FISTA from where the active set stopped
         res = fista(images[left], A, lam, n_iter=20_000, tol=1e-12, x0=x[left], gram=G)
         x[left] = res.x
         kkt[left] = _kkt(b[left], G, res.x, lam)
-    return LassoResult(x, lasso_objective(images, A, x, lam), it_max, kkt <= tol_abs, kkt)
+    return LassoResult(x, lasso_objective(images, A, x, lam), it_max, kkt <= thr, kkt)
+
+
+def _kkt_parts(b: torch.Tensor, G: torch.Tensor, x: torch.Tensor, lam: float,
+               G_abs: torch.Tensor):
+    r"""The pieces of the lasso certificate for rows ``x (B, N)``, ``b = I A (B, N)``.
+
+    Returns ``(grad, nz, on, score, scale)``: the gradient ``g = b - x G``, the support,
+    the largest on-support violation ``max |g_j - lambda sign x_j|`` ``(B,)``, the
+    off-support violations ``|g_j| - lambda`` (``-inf`` on the support) ``(B, N)``, and
+    the scale the violations are measured against, ``(B,)``:
+
+    .. math:: s = \max\bigl(\lambda, \lVert A^\top I\rVert_\infty,
+              \lVert\, \lvert x\rvert\, \lvert G\rvert \rVert_\infty\bigr),
+
+    the size of the terms that ``g`` is computed from (so ``eps * s`` is the rounding
+    floor of ``g``; ``lambda_max = |A^T I|_inf``). ``s`` scales with the problem (images
+    and ``lambda`` times ``c``, or ``A`` times ``c``): the relative certificate does not.
+    """
+    grad = b - x @ G
+    nz = x != 0
+    on = torch.where(nz, (grad - lam * torch.sign(x)).abs(), 0.0).amax(-1)
+    score = torch.where(nz, -torch.inf, grad.abs() - lam)
+    scale = torch.maximum(b.abs().amax(-1), (x.abs() @ G_abs).amax(-1)).clamp(min=lam)
+    scale = torch.where(scale > 0, scale, 1.0)  # a zero image at lambda = 0
+    return grad, nz, on, score, scale
 
 
 def _kkt(b: torch.Tensor, G: torch.Tensor, x: torch.Tensor, lam: float) -> torch.Tensor:
-    """Largest violation of the lasso optimality conditions per row, shape ``(B,)``."""
-    grad = b - x @ G
-    nz = x != 0
-    on = torch.where(nz, (grad - lam * torch.sign(x)).abs(), 0.0)
-    off = torch.where(nz, 0.0, grad.abs() - lam).clamp(min=0.0)
-    return torch.maximum(on, off).amax(-1)
+    """The lasso certificate of every solver: the largest violation of the optimality
+    conditions relative to the problem's scale (see :func:`_kkt_parts`), shape ``(B,)``."""
+    _, _, on, score, scale = _kkt_parts(b, G, x, lam, G.abs())
+    return torch.maximum(on, score.amax(-1).clamp(min=0.0)) / scale
+
+
+def _threshold(tol: float, dtype: torch.dtype, n_atoms: int) -> float:
+    """The relative tolerance a certificate is held to: ``tol``, but never below the
+    rounding floor of the gradient in ``dtype``, ``8 sqrt(N) eps`` (float64: 1.2e-14 at
+    N = 48; float32: 6.6e-6), so that ``tol`` means the same in either dtype."""
+    return max(float(tol), 8.0 * n_atoms**0.5 * torch.finfo(dtype).eps)
 
 
 def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, tol: float,
@@ -302,18 +344,15 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
     act = torch.arange(B)
     xa, ba = xe, be  # the rows of act (written back to xe when they leave)
     it = 0
+    G_abs = G.abs()
     while len(act) and it < max_iter:
-        grad = ba[:, :N] - xa[:, :N] @ G
-        nz = xa[:, :N] != 0
-        sgn = torch.sign(xa[:, :N])
-        on = torch.where(nz, (grad - lam * sgn).abs(), 0.0).amax(1)
-        score = torch.where(nz, -torch.inf, grad.abs() - lam)
-        kkt[act] = torch.maximum(on, score.amax(1).clamp(min=0.0))
+        grad, nz, on, score, scale = _kkt_parts(ba[:, :N], G, xa[:, :N], lam, G_abs)
+        kkt[act] = torch.maximum(on, score.amax(1).clamp(min=0.0)) / scale
         run = kkt[act] > tol
         if not bool(run.all()):
             xe[act[~run]] = xa[~run]
-            act, xa, ba, grad, nz, sgn, on, score = (
-                t[run] for t in (act, xa, ba, grad, nz, sgn, on, score))
+            act, xa, ba, grad, nz, on, score, scale = (
+                t[run] for t in (act, xa, ba, grad, nz, on, score, scale))
         if not len(act):
             break
         it += 1
@@ -326,11 +365,13 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
         S[rows, torch.arange(len(rows)) - (torch.cumsum(count, 0) - count)[rows]] = cols
         theta_s = torch.sign(xa.gather(1, S))
         # the worst violators join, once the support itself is optimal
-        fix = on > tol
+        tol_abs = tol * scale  # (n,): the relative tolerance in this image's units
+        fix = on > tol_abs
         madd = int(n_add[act][~fix].max()) if bool((~fix).any()) else 0
         if madd:
             vals, add = torch.topk(score, min(madd, N), dim=1)
-            ok = (vals > tol) & ~fix[:, None] & (torch.arange(add.shape[1]) < n_add[act][:, None])
+            ok = ((vals > tol_abs[:, None]) & ~fix[:, None]
+                  & (torch.arange(add.shape[1]) < n_add[act][:, None]))
             add = torch.where(ok, add, N)
             theta_a = torch.where(ok, torch.sign(grad.gather(1, add.clamp(max=N - 1))), 0.0)
             idx = torch.cat([S, add], 1)
@@ -398,6 +439,8 @@ def _sign_fixed_step(Gs: torch.Tensor, bs: torch.Tensor, xs: torch.Tensor, theta
     singular = (info != 0) | ~(pivot > 1e-12 * Gs.diagonal(dim1=-2, dim2=-1).amax(-1))
     z = torch.cholesky_solve((bs - lam * theta)[..., None], Lc)[..., 0]
     z = torch.where(singular[:, None], xs, z)
+    if bool(singular.any()):
+        z, singular = _null_space_step(Gs, xs, theta, z, singular)
     d = z - xs
     s1 = (d * ((Gs @ xs[..., None])[..., 0] - bs)).sum(-1)
     s2 = (d * (Gs @ d[..., None])[..., 0]).sum(-1)
@@ -410,6 +453,45 @@ def _sign_fixed_step(Gs: torch.Tensor, bs: torch.Tensor, xs: torch.Tensor, theta
     v = torch.where(tstar == 1.0, z, xs + tstar * d)
     v = torch.where(cross & (tb == tstar), 0.0, v)  # exact zeros leave the support
     return v, tstar, singular
+
+
+def _null_space_step(Gs: torch.Tensor, xs: torch.Tensor, theta: torch.Tensor, z: torch.Tensor,
+                     singular: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Targets for working sets whose Gram block is singular: a step that drops an atom.
+
+    A singular block means the working set's atoms are linearly dependent (e.g. more
+    atoms than pixels, or one in the span of the others, frequent with a correlated
+    dictionary at small ``lambda``). Along a null direction ``d`` (``G_SS d = 0``, so
+    ``A_S d = 0``) the fit does not change and the sign-fixed objective changes
+    linearly, by ``lambda theta^T d``; ``d = -P_0 theta`` (``P_0`` the projector on the
+    null space, eigenvalues below ``100 k eps`` of the largest) decreases it. The target
+    is the first point on ``xs + t d`` where a coefficient reaches zero (set exactly to
+    zero there): that atom leaves, the set becomes independent again, and the line
+    search of :func:`_sign_fixed_step` compares this point with the others as usual.
+    Rows without such a direction (``P_0 theta = 0`` or no coefficient shrinking) stay
+    flagged singular.
+
+    Returns:
+        ``(z, singular)`` updated for the rows that were singular.
+    """
+    rows = torch.nonzero(singular)[:, 0]
+    k = Gs.shape[-1]
+    w, Q = torch.linalg.eigh(Gs[rows])
+    null = w <= 100 * k * torch.finfo(Gs.dtype).eps * w[:, -1:]
+    Qn = Q * null[:, None, :].to(Q.dtype)
+    d = -(Qn @ (Qn.transpose(-1, -2) @ theta[rows][..., None]))[..., 0]
+    x = xs[rows]
+    shrink = (x * d < 0) & (theta[rows] != 0)
+    t = torch.where(shrink, -x / torch.where(shrink, d, 1.0), torch.inf)
+    t_min, j = t.min(-1)
+    ok = torch.isfinite(t_min)
+    target = x + t_min.clamp(max=torch.finfo(x.dtype).max)[:, None] * d
+    target = target.scatter(1, j[:, None], 0.0)  # the atom that reaches zero leaves
+    z = z.clone()
+    z[rows[ok]] = target[ok]
+    singular = singular.clone()
+    singular[rows[ok]] = False
+    return z, singular
 
 
 def hmc(
@@ -476,6 +558,7 @@ def hmc(
 
     u = x0 @ Cinv.T
     lp, g = f(u)
+    _check_log_density(lp, g, B, N)
     log_eps = torch.full((B,), float(torch.log(torch.tensor(step_size))), dtype=dt)
     log_eps_sum = torch.zeros(B, dtype=dt)
     n_avg = 0
@@ -723,7 +806,8 @@ def _validate_fista(images, A, penalty, n_iter, tol, x0, gram, lipschitz, chunk_
     if x0 is not None:
         validation.as_float_tensor("x0", x0, shape=(images.shape[0], N))
     if gram is not None:
-        validation.as_float_tensor("gram", gram, shape=(N, N))
+        gram = validation.as_float_tensor("gram", gram, shape=(N, N))
+        validation.check_gram("gram", gram, A)
     if lipschitz is not None:
         validation.check_positive("lipschitz", lipschitz)
     validation.check_same_device(images=images, A=A, x0=x0, gram=gram)
@@ -777,7 +861,8 @@ def _validate_lasso_solve(images, A, penalty, tol, solver, max_iter, max_add, x0
     if x0 is not None:
         validation.as_float_tensor("x0", x0, shape=(images.shape[0], N))
     if gram is not None:
-        validation.as_float_tensor("gram", gram, shape=(N, N))
+        gram = validation.as_float_tensor("gram", gram, shape=(N, N))
+        validation.check_gram("gram", gram, A)
 
 
 def _validate_hmc(log_prob_and_grad, x0, n_samples, n_warmup, n_leapfrog, step_size, precond,
@@ -803,6 +888,23 @@ def _validate_hmc(log_prob_and_grad, x0, n_samples, n_warmup, n_leapfrog, step_s
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got "
                         f"{validation.describe(generator)}")
+
+
+def _check_log_density(lp, g, B: int, N: int) -> None:
+    """What ``log_prob_and_grad`` returned at ``x0``: shapes ``(B,)``, ``(B, N)``, finite.
+
+    A scalar log density would be broadcast over the chains without a word, and a
+    non-finite one at the start freezes every chain (each proposal compares with NaN).
+    """
+    name = "log_prob_and_grad"
+    for what, value, shape in (("log density", lp, (B,)), ("gradient", g, (B, N))):
+        if not torch.is_tensor(value) or tuple(value.shape) != shape:
+            raise ValueError(f"{name} must return a {what} of shape {shape} at x0, got "
+                             f"{validation.describe(value)}")
+        if not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{name} must return a finite {what} at x0 (start the chains "
+                             f"where the density is positive), got "
+                             f"{int((~torch.isfinite(value)).sum())} non-finite of {value.numel()}")
 
 
 def _validate_sample_posterior(model, images) -> None:

@@ -45,7 +45,8 @@ class LinearGaussian:
     Everything is Gaussian, so the marginal and the posterior are exact:
 
     .. math::
-        r(I) = \mathcal N(0, s^2 A A^\top + \sigma^2 I_P), \qquad
+        r(I) = \mathcal N(0, s^2 A A^\top + \sigma^2 I_P),
+
         q(x \mid I) = \mathcal N(S A^\top I / \sigma^2, S), \quad
         S = (A^\top A / \sigma^2 + I_N / s^2)^{-1}.
 

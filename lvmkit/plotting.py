@@ -38,7 +38,8 @@ __all__ = [
 __all__ += ["plot_learning_curves", "plot_prior_vs_average_posterior", "plot_reflection",
             "plot_tree_rows"]
 __all__ += ["plot_image_grids", "plot_interpolations", "plot_posterior_families",
-            "plot_rate_distortion", "plot_salt_and_pepper"]  # part 3
+            "plot_rate_distortion", "plot_salt_and_pepper", "plot_shapes"]  # part 3
+__all__ += ["plot_benchmark_ratios"]  # performance page
 
 _STYLE = {
     "figure.figsize": (6.0, 3.6),
@@ -791,18 +792,120 @@ def plot_rate_distortion(points: dict[str, tuple[float, float]], *, ax=None,
         levels = ", ".join(f"{v:g}" for v in elbo_levels)
         ax.plot(grid, -e - grid, color="0.6", lw=0.8, ls=":",
                 label=f"constant ELBO: {levels} nats" if k == 0 else None)
-    # labels of points with nearly equal rate are spread vertically so they do not overlap
-    gap = 0.045 * (dists.max() - dists.min() + 1.0)
+    # labels of points with nearly equal rate are spread vertically (one text height
+    # apart, with a leader line) so they do not overlap; a white box keeps the dotted
+    # lines from running through them
+    gap = 0.075 * (dists.max() - dists.min() + 1.0)
     label_y = dists.copy()
     order = np.argsort(dists)
     for a, b in itertools.pairwise(order):
-        if abs(rates[a] - rates[b]) < 0.1 * r_max and label_y[b] - label_y[a] < gap:
+        if abs(rates[a] - rates[b]) < 0.25 * r_max and label_y[b] - label_y[a] < gap:
             label_y[b] = label_y[a] + gap
     for i, (label, (r, d)) in enumerate(points.items()):
         ax.scatter([r], [d], color=f"C{i % 10}", s=30, zorder=3)
-        ax.annotate(label, (r, d), xytext=(r + 0.03 * r_max, label_y[i]), fontsize="x-small",
-                    color=f"C{i % 10}", va="center")
+        moved = abs(label_y[i] - d) > 1e-9
+        ax.annotate(label, (r, d), xytext=(r + 0.05 * r_max, label_y[i]), fontsize="x-small",
+                    color=f"C{i % 10}", va="center", zorder=4,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                          "alpha": 0.85},
+                    arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6,
+                                "shrinkA": 0, "shrinkB": 3} if moved else None)
     if elbo_levels:
         ax.legend(loc="lower left", fontsize="x-small")
     ax.set(xlabel="rate R (nats)", ylabel="distortion D (nats)", xlim=(-0.05 * r_max, r_max))
+    return ax
+
+
+def plot_shapes(images, factors, shape: tuple[int, int], *, n: int = 16, ncols: int = 8,
+                ax=None) -> plt.Axes:
+    """A grid of data images, each titled with the factors that generated it.
+
+    Args:
+        images: Flattened binary images, shape ``(N, H * W)``; the first ``n`` are shown.
+        factors: Shape ``(N, 4)``: category (0 = square, 1 = plus), x, y, scale.
+        shape: ``(H, W)``.
+        n: Number of images shown.
+        ncols: Images per row.
+        ax: Axes; a new figure if ``None``.
+
+    Returns:
+        The array of image axes, one per image shown.
+    """
+    images, factors = _np(images, "images"), _np(factors, "factors")
+    if factors.ndim != 2 or factors.shape[1] != 4 or len(factors) != len(images):
+        raise ValueError(f"factors must have shape ({len(images)}, 4), got {factors.shape}")
+    n = min(n, len(images))
+    nrows = -(-n // ncols)
+    if ax is None:
+        fig = plt.figure(figsize=(0.95 * ncols, 1.15 * nrows + 0.1))
+    else:
+        fig = ax.figure
+        ax.set_axis_off()
+    grid = (ax.get_subplotspec().subgridspec(nrows, ncols) if ax is not None
+            else fig.add_gridspec(nrows, ncols))
+    axes = []
+    for i in range(n):
+        sub = fig.add_subplot(grid[divmod(i, ncols)])
+        c, _x, _y, s = factors[i]
+        sub.imshow(images[i].reshape(shape), cmap="gray_r", vmin=0, vmax=1,
+                   interpolation="nearest")
+        sub.set_title(f"{'plus' if c > 0.5 else 'square'}\ns = {s:.1f}", fontsize="x-small",
+                      pad=2)
+        sub.set_axis_off()
+        axes.append(sub)
+    return np.array(axes)
+
+
+def plot_benchmark_ratios(rows: Sequence[dict], *, ax=None) -> plt.Axes:
+    """Each benchmark's measured ratio relative to its goal, on a log axis.
+
+    A bar's length is the measured ratio divided by the goal (the goal divided by the
+    ratio where lower is better), so 1 is the goal exactly and a bar to the right of it
+    met its goal. Rows without a goal are listed at the bottom without a bar.
+
+    Args:
+        rows: Dicts with ``label``, ``ratio``, ``goal`` (a number or ``None``),
+            ``higher_is_better`` (bool) and ``goal_text`` (e.g. ``">= 10x"``).
+        ax: Axes; a new figure if ``None``.
+
+    Returns:
+        The axes.
+    """
+    if not rows:
+        raise ValueError("rows must not be empty")
+    ax = new_axes(ax, figsize=(6.4, 0.55 * len(rows) + 1.0))
+    labels, margins = [], []
+    for r in rows:
+        ratio = float(r["ratio"])
+        if not np.isfinite(ratio) or ratio <= 0:
+            raise ValueError(f"rows: the ratio of {r['label']!r} must be positive, got {ratio}")
+        goal = r.get("goal")
+        labels.append(r["label"])
+        if goal is None:
+            margins.append(np.nan)
+        else:
+            margins.append(ratio / goal if r["higher_is_better"] else goal / ratio)
+    margins = np.array(margins)
+    y = np.arange(len(rows))[::-1]
+    has = np.isfinite(margins)
+    colours = np.where(margins[has] >= 1, "C2", "C3")
+    ax.barh(y[has], np.log10(margins[has]), color=colours, height=0.6)
+    ax.axvline(0, color="k", lw=1)
+    span = max(np.abs(np.log10(margins[has])).max(), 0.1) if has.any() else 1.0
+    for yi, m, r in zip(y, margins, rows, strict=True):
+        ratio = f"{float(r['ratio']):.3g}"
+        if np.isfinite(m):
+            text = f"{ratio} (goal {r['goal_text']})"
+            x = max(np.log10(m), 0) + 0.03 * span
+        else:
+            text, x = f"{ratio} (no goal)", 0.03 * span
+        ax.text(x, yi, text, va="center", fontsize="x-small")
+    ax.set_yticks(y, labels, fontsize="small")
+    lo = min(-0.25 * span, np.log10(margins[has]).min() * 1.2 if has.any() else 0)
+    ax.set_xlim(lo, 1.9 * span)
+    ticks = [t for t in (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20) if lo <= np.log10(t) <= span]
+    ax.set_xticks(np.log10(ticks), [f"{t:g}" for t in ticks])
+    ax.set_xlabel("measured ratio relative to its goal (1 = goal; right of 1: met)")
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
     return ax

@@ -26,10 +26,38 @@ from scipy.special import gammaincinv
 from torch.distributions import Distribution, constraints
 from torch.distributions.utils import broadcast_all
 
+from lvmkit import validation
+
 __all__ = ["GeneralizedGaussian"]
 
-#: Smallest shape accepted (see :class:`GeneralizedGaussian`).
+#: Smallest shape accepted in any dtype (see :class:`GeneralizedGaussian`); in float32
+#: the overflow bound of :func:`_check_representable` is stricter (about 0.08).
 MIN_ALPHA = 0.02
+
+
+def _check_representable(alpha, scale, loc, dtype: torch.dtype) -> None:
+    r"""Refuse parameters whose variance or extreme samples overflow ``dtype``.
+
+    Computed in float64 with log-gamma, for every element: the log variance
+    ``2 log s + lgamma(3/alpha) - lgamma(1/alpha)`` and the log of the largest sample
+    magnitude that :meth:`GeneralizedGaussian.rsample` can draw in ``dtype``,
+    ``log(|mu| + s q^{1/alpha})`` with ``q`` the Gamma(1/alpha) quantile at
+    ``1 - eps(dtype)``, must stay below ``log(finfo(dtype).max)`` less a margin of
+    ``log 16`` (room for the arithmetic done on them). So whatever ``alpha`` is accepted
+    gives a finite variance and finite samples in the dtype in use.
+    """
+    a, s, m = (torch.as_tensor(v, dtype=torch.float64) for v in (alpha, scale, loc))
+    a, s, m = torch.broadcast_tensors(a, s, m)
+    log_max = math.log(torch.finfo(dtype).max) - math.log(16.0)
+    log_var = 2 * torch.log(s) + torch.lgamma(3 / a) - torch.lgamma(1 / a)
+    q = torch.as_tensor(gammaincinv((1 / a).numpy(), 1 - torch.finfo(dtype).eps))
+    log_x = torch.logaddexp(torch.log(m.abs()), torch.log(s) + torch.log(q) / a)
+    bad = ~((log_var < log_max) & (log_x < log_max))
+    if bool(bad.any()):
+        worst = float(a[bad].min())
+        raise ValueError(f"alpha must be large enough for the variance and the samples to be "
+                         f"finite in {dtype} (with this scale), got alpha = {worst:.3g}; use "
+                         f"a larger alpha or float64 parameters")
 
 
 class GeneralizedGaussian(Distribution):
@@ -48,6 +76,12 @@ class GeneralizedGaussian(Distribution):
 
     Use ``torch.distributions.Independent(GeneralizedGaussian(...), 1)`` for a vector
     of independent latents.
+
+    Small shapes overflow: the variance grows like ``Gamma(3/alpha) / Gamma(1/alpha)`` and
+    samples like ``G**(1/alpha)``. ``alpha >= MIN_ALPHA`` (0.02) is required, and in
+    addition the variance and the largest drawable sample must be finite in the
+    parameters' dtype (float32 for Python floats: ``alpha`` above about 0.08 at unit
+    scale; float64: every ``alpha >= 0.02``); otherwise ``ValueError``.
     """
 
     arg_constraints = {  # noqa: RUF012 (torch.distributions convention)
@@ -70,6 +104,9 @@ class GeneralizedGaussian(Distribution):
         if not torch.isfinite(torch.as_tensor(loc, dtype=torch.get_default_dtype())).all():
             raise ValueError(f"loc must be finite, got {loc}")
         self.alpha, self.scale, self.loc = broadcast_all(alpha, scale, loc)
+        # the dtype the distribution computes in (float32 for Python floats): its range
+        _check_representable(self.alpha.detach().cpu(), self.scale.detach().cpu(),
+                             self.loc.detach().cpu(), self.alpha.dtype)
         super().__init__(self.loc.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
@@ -139,8 +176,12 @@ class GeneralizedGaussian(Distribution):
         return 0.5 + 0.5 * torch.sign(d) * p
 
     def icdf(self, value: torch.Tensor) -> torch.Tensor:
-        """Quantile function (through :func:`scipy.special.gammaincinv`; not differentiable)."""
-        value = torch.as_tensor(value, dtype=self.alpha.dtype)
+        """Quantile function (through :func:`scipy.special.gammaincinv`; not differentiable).
+
+        Raises:
+            ValueError: ``value`` is not finite or lies outside ``[0, 1]``.
+        """
+        value = validation.as_float_tensor("value", value, dtype=self.alpha.dtype)
         if ((value < 0) | (value > 1)).any():
             raise ValueError("value must be probabilities in [0, 1] for icdf, got "
                              f"min {float(value.min()):.3g}, max {float(value.max()):.3g}")

@@ -58,7 +58,15 @@ class CellScramble:
     Args:
         prior: ``Independent(Normal | Laplace, 1)`` with event shape ``(d,)``.
         cells_per_dim: ``M``, cells per axis of the unit cube (``M^d <= 2**24``).
-        permutation: Permutation of ``range(M^d)`` (int64); see :meth:`random`.
+        permutation: Permutation of ``range(M^d)``, an integer tensor (a float one is
+            refused rather than truncated); see :meth:`random`.
+
+    ``S`` and ``S^{-1}`` are computed in float64 and returned in ``z``'s dtype, on the
+    prior's device (``z`` must be there). Cells are half-open in CDF space, and each
+    output is placed (to the last ulp of its dtype) inside the cell it is sent to, so
+    ``S^{-1}(S(z))`` is ``z`` up to rounding for every ``z``, cell boundaries included
+    (``z = 0`` is one whenever ``M`` is even), wherever the prior's CDF is not saturated
+    (about ``|z| < 8`` for the normal prior).
     """
 
     prior: Independent
@@ -69,13 +77,28 @@ class CellScramble:
         d = self.prior.event_shape[0] if len(self.prior.event_shape) == 1 else -1
         if d < 1 or not isinstance(self.prior.base_dist, (Normal, Laplace)):
             raise ValueError("prior must be Independent(Normal or Laplace, 1) with d >= 1")
+        object.__setattr__(self, "cells_per_dim",
+                           validation.check_int("cells_per_dim", self.cells_per_dim, 2))
         n_cells = self.cells_per_dim**d
-        perm = torch.as_tensor(self.permutation, dtype=torch.long)
-        if perm.shape != (n_cells,) or not torch.equal(perm.sort().values, torch.arange(n_cells)):
+        raw = self.permutation
+        if isinstance(raw, (bool, str, bytes)) or raw is None:
+            raise TypeError(f"permutation must hold integers, got {validation.describe(raw)}")
+        try:
+            raw = torch.as_tensor(raw)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise TypeError(f"permutation must hold integers, got "
+                            f"{validation.describe(self.permutation)}") from err
+        if raw.is_floating_point() or raw.is_complex() or raw.dtype == torch.bool:
+            # as_tensor(..., dtype=long) would truncate 1.7 to 1 without a word
+            raise TypeError(f"permutation must be an integer tensor (e.g. torch.randperm), "
+                            f"got {validation.describe(self.permutation)}")
+        base = self.prior.base_dist
+        perm = raw.to(torch.long).to(base.loc.device)
+        if perm.shape != (n_cells,) or not torch.equal(
+                perm.sort().values, torch.arange(n_cells, device=perm.device)):
             raise ValueError(f"permutation must be a permutation of range({n_cells})")
         object.__setattr__(self, "permutation", perm)
         object.__setattr__(self, "_inverse", torch.argsort(perm))
-        base = self.prior.base_dist
         object.__setattr__(self, "_base", type(base)(base.loc.double(), base.scale.double()))
 
     @classmethod
@@ -93,17 +116,43 @@ class CellScramble:
     def n_latents(self) -> int:
         return self.prior.event_shape[0]
 
-    def _move(self, z: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
-        z = validation.as_float_tensor("z", z, shape=(..., self.n_latents))
-        M, dtype = self.cells_per_dim, z.dtype
+    def _cells(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cell index ``(..., d)`` (int64) and offset in ``[0, 1)`` of each coordinate.
+
+        Cells are half-open, ``[k / M, (k + 1) / M)`` in CDF space, the top one closed.
+        """
+        M = self.cells_per_dim
         u = _cdf(self._base, z.double()) * M
         cell = u.floor().clamp(0, M - 1)
-        offset = u - cell
-        weights = M ** torch.arange(self.n_latents, dtype=torch.long)
-        flat = (cell.long() * weights).sum(-1)
-        new = perm[flat]
+        return cell.long(), (u - cell).clamp(0.0, 1.0)
+
+    def _move(self, z: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+        validation.check_same_device(z=z, prior=self._base.loc)
+        z = validation.as_float_tensor("z", z, shape=(..., self.n_latents))
+        M, dtype = self.cells_per_dim, z.dtype
+        cell, offset = self._cells(z)
+        weights = M ** torch.arange(self.n_latents, dtype=torch.long, device=z.device)
+        new = perm[(cell * weights).sum(-1)]
         new_cell = (new[..., None] // weights) % M
-        return _icdf(self._base, (new_cell.double() + offset) / M).to(dtype)
+        out = _icdf(self._base, (new_cell.double() + offset) / M).to(dtype)
+        # The output must lie in the cell it was sent to, in its own dtype, or the inverse
+        # reads the neighbouring cell: a point on a boundary (offset 0, e.g. z = 0 when M
+        # is even) comes back from F^{-1} and the rounding to ``dtype`` a few ulps to
+        # either side. Move such a point towards its cell by steps that double from
+        # eps (|z| + s) (F is monotone: the first step that lands inside is at most twice
+        # the distance needed, a few ulps).
+        got = self._cells(out)[0]
+        bad = got != new_cell
+        if bool(bad.any()):
+            start = out
+            direction = torch.where(got < new_cell, 1.0, -1.0).to(dtype)
+            h = torch.finfo(dtype).eps * (start.abs() + self._base.scale.to(dtype))
+            for i in range(64):
+                out = torch.where(bad, start + direction * h * 2.0**i, out)
+                bad = self._cells(out)[0] != new_cell
+                if not bool(bad.any()):
+                    break
+        return out
 
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         """S(z) for ``z (..., d)``, computed in float64, returned in ``z``'s dtype."""

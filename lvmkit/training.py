@@ -1,7 +1,7 @@
 """Lightning around :class:`lvmkit.vae.VAE`: the module keeps the maths, this file the loop.
 
 :class:`LitVAE` only forwards batches to ``VAE.loss``; :func:`fit` builds a quiet
-``Trainer`` (no progress bar, model summary or logger) whose
+``Trainer`` (no progress bar unless asked, no model summary or logger) whose
 ``accelerator``, ``devices`` and ``strategy`` pass straight through, so the same call
 trains on a laptop CPU, a GPU or several.
 
@@ -11,6 +11,7 @@ Importing this module imports Lightning; ``import lvmkit`` does not.
 from __future__ import annotations
 
 import logging
+import warnings
 
 import pytorch_lightning as pl
 import torch
@@ -79,7 +80,7 @@ class LitVAE(pl.LightningModule):
 def fit(vae: VAE, x_train: torch.Tensor, *, beta: float = 1.0, mmd_weight: float = 0.0,
         epochs: int = 100, batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
         accelerator: str = "auto", devices="auto", strategy="auto",
-        fast_dev_run: bool = False, **trainer_kw) -> LitVAE:
+        fast_dev_run: bool = False, progress: bool = False, **trainer_kw) -> LitVAE:
     """Train ``vae`` on the rows of ``x_train`` (shape ``(n, P)``) and return the LitVAE.
 
     Seeds torch with ``seed`` (weights are assumed already initialised by the caller,
@@ -87,8 +88,21 @@ def fit(vae: VAE, x_train: torch.Tensor, *, beta: float = 1.0, mmd_weight: float
     not forced (on the CPU the VAE's kernels are deterministic anyway and the check costs
     time); pass ``deterministic=True`` to ask Lightning for them, e.g. on a GPU. Extra
     keyword arguments go to ``pl.Trainer``.
+
+    Quiet by default (the book's outputs hold no progress bars); ``progress=True`` shows
+    Lightning's progress bar, for a reader training in their own notebook or terminal.
+
+    ``accelerator``, ``devices`` and ``strategy`` go to Lightning unchanged, e.g.
+    ``accelerator="cpu", devices=2, strategy="ddp"`` trains on two processes (gloo),
+    ``accelerator="gpu", devices=4, strategy="ddp"`` on four GPUs, and ``num_nodes=2``
+    across machines. With ``strategy="ddp"`` Lightning runs the calling script once per
+    further device, so call it from a script (not an interactive session); every rank
+    returns the same trained weights (DDP keeps them in sync) and ``history`` holds the
+    losses of that rank's share of the batches.
     """
     _validate_fit(vae, x_train, beta, mmd_weight, epochs, batch_size, lr)
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {validation.describe(progress)}")
     if x_train.ndim != 2 or not torch.isfinite(x_train).all():
         raise ValueError(f"x_train must be a finite (n, P) tensor, got {tuple(x_train.shape)}")
     for name in ("pytorch_lightning", "lightning.pytorch", "lightning.fabric"):
@@ -99,9 +113,14 @@ def fit(vae: VAE, x_train: torch.Tensor, *, beta: float = 1.0, mmd_weight: float
     lit = LitVAE(vae, beta=beta, mmd_weight=mmd_weight, lr=lr)
     trainer = pl.Trainer(
         max_epochs=epochs, accelerator=accelerator, devices=devices, strategy=strategy,
-        enable_progress_bar=False, enable_model_summary=False, logger=False,
+        enable_progress_bar=bool(progress), enable_model_summary=False, logger=False,
         enable_checkpointing=False, fast_dev_run=fast_dev_run, **trainer_kw)
-    trainer.fit(lit, loader)
+    with warnings.catch_warnings():
+        # Lightning 2.6 calls torch.utils._pytree with ``isinstance(treespec, LeafSpec)``,
+        # which torch >= 2.9 deprecates; the warning is about Lightning's code, not the
+        # caller's, and is ignored here only (by its message), while Lightning trains.
+        warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
+        trainer.fit(lit, loader)
     vae.cpu().eval()
     return lit
 

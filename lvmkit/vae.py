@@ -6,7 +6,8 @@ A :class:`VAE` couples a prior :math:`p(z)`, a Gaussian encoder
 
 .. math::
     D = -\mathbb E_q \log p(x \mid z) \;\text{(distortion)}, \qquad
-    R = \mathrm{KL}(q(z \mid x) \,\|\, p(z)) \;\text{(rate)}, \qquad
+    R = \mathrm{KL}(q(z \mid x) \,\|\, p(z)) \;\text{(rate)},
+
     \mathrm{ELBO} = -(D + R) \le \log p(x),
 
 and the training loss is :math:`D + \beta R + \lambda\,\mathrm{MMD}(q(z), p(z))`
@@ -69,8 +70,32 @@ def _check_data(x: torch.Tensor, n_pixels: int | None = None, *,
     return validation.as_float_tensor(name, x, shape=("B", n_pixels or "P"))
 
 
+def _reference_tensor(model) -> torch.Tensor | None:
+    """A tensor of the model's (dtype, device): its prior's mean, else a parameter."""
+    if getattr(model, "n_latents", 0):
+        return model.prior().mean
+    inner = getattr(model, "model", model)  # e.g. a ScrambledModel wraps its model
+    params = getattr(inner, "parameters", None)
+    return next(iter(params()), None) if callable(params) else None
+
+
+def _check_model_data(model, x, name: str = "x") -> torch.Tensor:
+    """``x`` of shape ``(B, P)`` (P the model's, where known), finite, on the model's
+    device and of its dtype (mixed float32/float64 fails deep in torch otherwise)."""
+    ref = _reference_tensor(model)
+    if torch.is_tensor(x) and ref is not None:
+        validation.check_same_device(**{name: x, "model": ref})
+    x = _check_data(x, _n_pixels(model), name=name)
+    if ref is not None and x.dtype != ref.dtype:
+        raise TypeError(f"{name} must have the model's dtype {ref.dtype}, got {x.dtype} "
+                        f"(convert with .to({ref.dtype}) or the model with .double()/.float())")
+    return x
+
+
 def _n_pixels(model) -> int | None:
     """P of a model's decoder, where it can be read off (``None`` otherwise)."""
+    if not hasattr(model, "decoder") and hasattr(model, "model"):  # a wrapped model
+        return _n_pixels(model.model)
     dec = getattr(model, "decoder", None)
     if isinstance(dec, MADE):
         return dec.n_pixels
@@ -416,7 +441,7 @@ def iw_log_likelihood(model, x: torch.Tensor, n_samples: int = 100, *, generator
     """
     validation.check_int("n_samples", n_samples, 1)
     validation.check_int("chunk", chunk, 1)
-    _check_data(x, _n_pixels(model))
+    _check_model_data(model, x)
     if model.n_latents == 0:
         return model.decoder_log_prob(x, None)[0]
     parts = []
@@ -439,6 +464,7 @@ def mmd_rbf(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"b must have the dimension of a ({a.shape[1]}), got {b.shape[1]}")
     validation.check_same_device(a=a, b=b)
+    validation.check_same_dtype(a=a, b=b)
     d = a.shape[-1]
 
     def k(u, v):

@@ -12,7 +12,9 @@ valid float32/float64 tensor, and they never change a valid input.
 * :func:`as_float_array`: the NumPy counterpart (any real dtype, returned as float64).
 * :func:`check_positive`, :func:`check_nonnegative`, :func:`check_probability`,
   :func:`check_int`: scalars.
-* :func:`check_same_device`: tensors that meet in one computation.
+* :func:`check_same_device`, :func:`check_same_dtype`: tensors that meet in one
+  computation.
+* :func:`check_gram`: a precomputed Gram matrix ``A^T A`` agrees with ``A``.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ __all__ = [
     "FLOAT_DTYPES",
     "as_float_array",
     "as_float_tensor",
+    "check_gram",
     "check_int",
     "check_nonnegative",
     "check_positive",
     "check_probability",
     "check_same_device",
+    "check_same_dtype",
     "describe",
 ]
 
@@ -240,3 +244,41 @@ def check_same_device(**tensors: torch.Tensor | None) -> None:
     if len(set(devices.values())) > 1:
         listed = ", ".join(f"{n} on {d}" for n, d in devices.items())
         raise ValueError(f"tensors must be on the same device, got {listed}")
+
+
+def check_same_dtype(**tensors: torch.Tensor | None) -> None:
+    """Raise ``TypeError`` unless all the given tensors (``None`` skipped) share a dtype.
+
+    The first one named is the reference: mixing float32 and float64 in one computation
+    fails inside torch with a bare ``RuntimeError`` (or silently promotes).
+    """
+    dtypes = {name: t.dtype for name, t in tensors.items() if torch.is_tensor(t)}
+    if len(set(dtypes.values())) > 1:
+        (first, want), *rest = dtypes.items()
+        name, got = next((n, d) for n, d in rest if d != want)
+        raise TypeError(f"{name} must have the dtype of {first} ({want}), got {got}")
+
+
+def check_gram(name: str, gram: torch.Tensor, A: torch.Tensor, *, n_probe: int = 3) -> None:
+    r"""Raise ``ValueError`` unless ``gram`` is ``A^T A`` to within rounding.
+
+    Cheap: ``gram v`` against ``A^T (A v)`` for ``n_probe`` fixed pseudo-random vectors
+    (a private generator: the global RNG is untouched), ``O(n_probe P N)``, plus the
+    symmetry of ``gram`` on the same vectors. The tolerance is relative and set by the
+    dtype: ``|gram v - A^T A v| <= sqrt(eps) (|A|_F^2 |v| + |gram v|)`` with ``eps`` the
+    machine epsilon of the lower-precision dtype of the two (rounding is about
+    ``eps P``; a Gram matrix of another dictionary, or scaled, misses by O(1)).
+    """
+    dt = torch.promote_types(gram.dtype, A.dtype)
+    eps = max(torch.finfo(gram.dtype).eps, torch.finfo(A.dtype).eps)
+    G, A = gram.to(dt), A.to(dt)
+    V = torch.randn(G.shape[0], n_probe, generator=torch.Generator().manual_seed(0),
+                    dtype=dt).to(G.device)
+    GV, ref = G @ V, A.T @ (A @ V)
+    scale = (A * A).sum() * V.norm(dim=0) + GV.norm(dim=0)
+    err = (GV - ref).norm(dim=0)
+    asym = (G.T @ V - GV).norm(dim=0)
+    rel = float((torch.maximum(err, asym) / scale).max())
+    if not rel <= eps**0.5:  # also NaN
+        raise ValueError(f"{name} must equal A^T A of the dictionary A (to rounding, relative "
+                         f"{eps**0.5:.1e}), got a relative difference of {rel:.3g}")

@@ -216,3 +216,44 @@ def test_kl_histogram_1d_against_closed_form():
 def test_kl_histogram_1d_validates():
     with pytest.raises(ValueError, match="one-dimensional"):
         est.kl_histogram_1d(np.zeros((10, 2)), np.zeros(10))
+
+
+def test_kl_gaussian_independent_normal_against_multivariate_normal():
+    """Issue 18: Independent(Normal) vs MultivariateNormal raised NotImplementedError."""
+    from torch.distributions import Independent, kl_divergence
+
+    g = torch.Generator().manual_seed(0)
+    F = torch.float64
+    loc = torch.randn(3, 4, generator=g, dtype=F)
+    scale = 0.5 + torch.rand(3, 4, generator=g, dtype=F)
+    W = torch.randn(4, 4, generator=g, dtype=F)
+    cov = W @ W.T + torch.eye(4, dtype=F)
+    p = Independent(Normal(loc, scale), 1)  # batch (3,)
+    q = MultivariateNormal(torch.randn(4, generator=g, dtype=F), cov)  # batch ()
+    ref = kl_divergence(MultivariateNormal(loc, torch.diag_embed(scale**2)), q)
+    pq, qp = est.kl_gaussian(p, q), est.kl_gaussian(q, p)
+    assert pq.shape == (3,) and qp.shape == (3,)
+    torch.testing.assert_close(pq, ref, rtol=1e-12, atol=0)
+    # closed form for one of them
+    Sq_inv = torch.linalg.inv(cov)
+    d = q.mean - loc[0]
+    closed = 0.5 * (torch.trace(Sq_inv @ torch.diag(scale[0] ** 2)) + d @ Sq_inv @ d - 4
+                    + torch.logdet(cov) - torch.log(scale[0] ** 2).sum())
+    torch.testing.assert_close(pq[0], closed, rtol=1e-12, atol=0)
+    torch.testing.assert_close(
+        qp, kl_divergence(q, MultivariateNormal(loc, torch.diag_embed(scale**2))),
+        rtol=1e-12, atol=0)
+
+
+def test_knn_estimators_refuse_ties_and_too_large_k():
+    """Issue 18: mi_ksg gave -2.98 on 50 identical points; kl_knn gave inf for k > m."""
+    same = np.zeros((50, 1))
+    with pytest.raises(ValueError, match="duplicate"):
+        est.mi_ksg(same, same)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 1))
+    with pytest.raises(ValueError, match="duplicate"):  # k copies of every pair
+        est.mi_ksg(np.repeat(x, 4, 0), np.repeat(x, 4, 0), k=3)
+    assert np.isfinite(est.mi_ksg(x, x + rng.normal(size=x.shape)))
+    with pytest.raises(ValueError, match="k"):
+        est.kl_knn(rng.normal(size=(20, 2)), rng.normal(size=(3, 2)), k=4)

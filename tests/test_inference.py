@@ -6,6 +6,7 @@ import torch
 from sklearn.linear_model import Lasso
 from stats import assert_in_stderr, bonferroni, failure_rate
 
+from lvmkit import inference
 from lvmkit.inference import fista, hmc, lasso, lasso_objective, sample_posterior
 from lvmkit.models import LinearGaussian, SparseLinearGaussian
 
@@ -245,3 +246,51 @@ def test_sample_posterior_method_validation():
     with pytest.raises(ValueError, match="alpha = 1"):
         sample_posterior(SparseLinearGaussian(A, alpha=2.0), images, n_samples=2,
                          method="laplace")
+
+
+def _toeplitz_problem(dtype=torch.float64, rho=0.95, P=24, N=48, B=30):
+    """Issue 18's case: a correlated dictionary (columns ~ N(0, Toeplitz(rho)), unit norm)."""
+    idx = torch.arange(P, dtype=torch.float64)
+    T = rho ** (idx[:, None] - idx[None, :]).abs()
+    A = torch.linalg.cholesky(T) @ torch.randn(P, N, generator=torch.Generator().manual_seed(0),
+                                               dtype=torch.float64)
+    A = A / A.norm(dim=0)
+    images = torch.randn(B, P, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    return A.to(dtype), images.to(dtype), float((images @ A).abs().max())
+
+
+@pytest.mark.parametrize("frac", [1e-3, 1e-4])
+def test_active_set_on_correlated_dictionary_matches_homotopy(frac):
+    """Issue 18: at lambda <= 1e-3 lambda_max the support grew past 24 atoms in 24 pixels,
+    the Gram block went singular and images came back up to 2e-3 above the optimum."""
+    A, images, lam_max = _toeplitz_problem()
+    lam = frac * lam_max
+    ref = inference.lasso(images, A, lam, solver="homotopy")
+    res = inference.lasso(images, A, lam, solver="active_set")
+    assert bool(ref.converged.all()) and bool(res.converged.all())
+    assert int((res.x != 0).sum(1).max()) <= A.shape[0]
+    assert float((res.objective - ref.objective).max()) <= 1e-10 * float(ref.objective.max())
+    warm = inference.lasso(images, A, lam, x0=ref.x * 0.9)  # "auto" with a warm start
+    assert bool(warm.converged.all())
+
+
+def test_lasso_certificate_is_relative_to_scale_and_dtype():
+    """Issue 18: float32 never met the absolute 1e-9 (every image unconverged, 20,000
+    FISTA iterations), and the same problem scaled by 1e3 read as unconverged."""
+    A, images, lam_max = _toeplitz_problem()
+    lam = 0.1 * lam_max
+    ref = inference.lasso(images, A, lam, solver="homotopy")
+    r32 = inference.lasso(images.float(), A.float(), lam, solver="active_set")
+    assert bool(r32.converged.all()) and r32.n_iter < 100
+    rel = (r32.objective.double() - ref.objective) / ref.objective
+    assert float(rel.abs().max()) < 1e-5
+    for c in (1e-3, 1.0, 1e3):
+        for solver in ("active_set", "homotopy"):
+            r = inference.lasso(images * c, A, lam * c, solver=solver)
+            assert bool(r.converged.all()), (c, solver)
+            assert float(r.kkt.max()) < 1e-12
+            torch.testing.assert_close(r.x, ref.x * c, rtol=1e-8, atol=1e-10 * c)
+    # the certificate of a wrong answer is large whatever the scale
+    for c in (1e-3, 1e3):
+        kkt = inference._kkt(images @ A * c, A.T @ A, ref.x * c * 1.01, lam * c)
+        assert float(kkt.min()) > 1e-4

@@ -61,3 +61,49 @@ def test_rate_distortion_points_and_elbo_lines():
     np.testing.assert_allclose(ax.lines[0].get_ydata(), 18 - ax.lines[0].get_xdata())
     ys = sorted(t.get_position()[1] for t in ax.texts)
     assert ys[1] - ys[0] > 0.1  # labels of nearby points are spread apart
+
+
+def test_rate_distortion_labels_of_close_points_do_not_overlap():
+    points = {"a": (0.0, 18.5), "b": (0.0, 18.1), "c": (0.04, 17.7), "d": (8.0, 13.2)}
+    ax = plotting.plot_rate_distortion(points, elbo_levels=[-18])
+    fig = ax.figure
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.texts]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), "two point labels overlap"
+
+
+def test_shapes_show_each_image_with_its_factors():
+    imgs = np.random.default_rng(2).integers(0, 2, (5, 144)).astype(float)
+    factors = np.array([[0, 5, 5, 2.5], [1, 6, 6, 3.0], [0, 4, 4, 2.0],
+                        [1, 5, 6, 3.5], [0, 6, 5, 2.2]])
+    axes = plotting.plot_shapes(imgs, factors, (12, 12), n=4, ncols=2)
+    assert len(axes) == 4
+    np.testing.assert_allclose(axes[1].images[0].get_array(), imgs[1].reshape(12, 12))
+    assert axes[0].get_title().startswith("square") and axes[1].get_title().startswith("plus")
+    assert "s = 3.0" in axes[1].get_title()
+    with pytest.raises(ValueError, match="factors"):
+        plotting.plot_shapes(imgs, factors[:3], (12, 12))
+
+
+def test_benchmark_ratios_bar_is_ratio_over_goal():
+    rows = [
+        {"label": "fast", "ratio": 15.0, "goal": 10.0, "higher_is_better": True,
+         "goal_text": "≥ 10"},
+        {"label": "none", "ratio": 1.2, "goal": None, "higher_is_better": True,
+         "goal_text": ""},
+        {"label": "slow", "ratio": 1.21, "goal": 1.1, "higher_is_better": False,
+         "goal_text": "≤ 1.1"},
+    ]
+    ax = plotting.plot_benchmark_ratios(rows)
+    widths = [p.get_width() for p in ax.patches]
+    np.testing.assert_allclose(widths, [np.log10(1.5), np.log10(1.1 / 1.21)])
+    colours = [p.get_facecolor() for p in ax.patches]
+    assert colours[0] != colours[1]  # met and missed are told apart
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["fast", "none", "slow"]
+    assert any("no goal" in t.get_text() for t in ax.texts)
+    with pytest.raises(ValueError, match="positive"):
+        plotting.plot_benchmark_ratios([{**rows[0], "ratio": 0.0}])
+    with pytest.raises(ValueError, match="empty"):
+        plotting.plot_benchmark_ratios([])

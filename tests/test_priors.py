@@ -59,3 +59,35 @@ def test_rejects_bad_parameters(bad):
     kw = {"alpha": 1.0, "scale": 1.0, **bad}
     with pytest.raises(ValueError):
         GeneralizedGaussian(**kw)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_every_accepted_alpha_has_finite_variance_and_samples_in_its_dtype(dtype):
+    """Issue 18: in float32 the variance was inf below alpha ~ 0.073 and samples +-inf at
+    alpha <= 0.03, although alpha >= 0.02 was accepted. Now the guard depends on the dtype."""
+    accepted = []
+    for a in np.geomspace(0.02, 0.5, 40):
+        try:
+            d = GeneralizedGaussian(torch.tensor(a, dtype=dtype), 1.0)
+        except ValueError as err:
+            assert "alpha" in str(err)
+            continue
+        accepted.append(a)
+        assert torch.isfinite(d.variance)
+        x = d.sample((20000,), generator=torch.Generator().manual_seed(0))
+        torch.manual_seed(0)
+        y = d.rsample((20000,))
+        assert torch.isfinite(x).all() and torch.isfinite(y).all(), a
+        assert torch.isfinite(d.icdf(torch.tensor([1e-6, 0.5, 1 - 1e-6], dtype=dtype))).all()
+    if dtype == torch.float64:
+        assert accepted[0] == pytest.approx(0.02)
+    else:
+        assert 0.07 < accepted[0] < 0.09
+    with pytest.raises(ValueError, match="alpha"):
+        GeneralizedGaussian(0.03, 1.0)  # a Python float: float32
+    GeneralizedGaussian(torch.tensor(0.03, dtype=torch.float64), 1.0)  # fine in float64
+
+
+def test_icdf_refuses_nan():
+    with pytest.raises(ValueError, match="value"):
+        GeneralizedGaussian(1.0).icdf(torch.tensor([0.5, float("nan")]))

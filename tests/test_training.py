@@ -27,6 +27,17 @@ def test_fast_dev_run(decoder, d):
     assert any(not torch.equal(a, b) for a, b in zip(before, vae.parameters(), strict=True))
 
 
+@pytest.mark.parametrize("progress", [False, True])
+def test_fit_is_quiet_unless_progress_is_asked_for(progress, capfd):
+    torch.manual_seed(0)
+    vae = build_vae("bernoulli", 64, 2, hidden=16)
+    x = load_digits_binary().x_train[:64]
+    lit = fit(vae, x, epochs=1, batch_size=32, fast_dev_run=True, progress=progress)
+    out, err = capfd.readouterr()
+    assert (lit.trainer.progress_bar_callback is not None) is progress
+    assert ("it/s" in out + err or "Epoch" in out + err) is progress
+
+
 def test_litvae_attribute_fast_path_keeps_module_semantics():
     """The hook-name shortcut stores what nn.Module would store, and only that name."""
     from lvmkit.training import LitVAE
@@ -71,3 +82,31 @@ def test_cache_lists_every_model_with_its_config():
         assert set(records) == set(weights)
         for rec in records.values():
             assert rec["config"]["data"] == data and rec["metrics"]["test_ll"] < 0
+
+
+def test_fit_trains_with_ddp_on_two_cpu_processes(tmp_path):
+    """Issue 18: ``fit(..., accelerator="cpu", devices=2, strategy="ddp")`` trains on two
+    gloo processes. Lightning's DDP launcher re-executes the calling script for rank 1,
+    so the call runs in a helper script (``tests/ddp_fit_script.py``) in a subprocess,
+    not inside pytest (which it would re-execute). ``PYTHONWARNINGS=error`` makes every
+    warning fatal in both processes, as ``filterwarnings = error`` does here."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).with_name("ddp_fit_script.py")
+    env = {**os.environ, "PYTHONWARNINGS": "error"}
+    run = subprocess.run([sys.executable, str(script), str(tmp_path)], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
+    assert (r0["rank"], r1["rank"], r0["world"]) == (0, 1, 2)
+    for key, value in r0["in_training"].items():
+        assert torch.equal(value, r1["in_training"][key]), key  # identical on both ranks
+        assert torch.equal(value, r0["returned"][key]), key  # what the caller gets back
+        assert torch.equal(value, r1["returned"][key]), key
+    for r in (r0, r1):
+        h = r["history"]
+        assert len(h) == 6 * 4  # 256 images / 2 ranks / batches of 32, 6 epochs
+        assert sum(h[-4:]) < 0.95 * sum(h[:4])  # the loss falls on each rank (by 9 %)
