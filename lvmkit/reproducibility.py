@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import math
 import random
-import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -135,8 +134,8 @@ def check(
 
     The book's closing check of a section: ``check(eta > 5 * se, f"eta = {eta} ...")``
     prints ``✓ claim checked: eta = ...`` (in a notebook, a styled line whose
-    ``text/plain`` form is that same text wrapped at 88 columns, which nbval compares)
-    when the claim holds,
+    ``text/plain`` form is that same text on one line, which nbval compares; the page
+    shows the HTML form, wrapped to the column) when the claim holds,
     and raises ``AssertionError`` with the message when it does not. Several conditions
     of one claim go in a list; the error names the first that fails.
 
@@ -162,9 +161,11 @@ def check(
         where = f"condition {i}" if len(conditions) > 1 else "the condition"
         if not _truth(value, where):
             raise AssertionError(f"✗ {label} failed ({where} is false): {message}")
-    line = f"✓ {label}: {message}"
-    # the text form (what nbval compares, and what a terminal shows) fits 88 columns
-    text = textwrap.fill(line, 88, subsequent_indent="  ", break_on_hyphens=False)
+    # One line, never wrapped: nbval compares this text word for word, and a wrap that
+    # moved with the width of a number would change it. The page shows the HTML form,
+    # which wraps to the column.
+    text = f"✓ {label}: {message}"
+    line = text
     try:
         from IPython import get_ipython
 

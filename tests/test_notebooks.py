@@ -211,9 +211,15 @@ def ruff(*args):
 
 
 def printed_lines(cell):
-    """The lines a reader sees under a cell: streams and text results, not glued values."""
+    """The lines a reader sees as text under a cell: streams and plain-text results.
+
+    Not glued values (never shown), figures, and not outputs with an HTML form (a
+    DataFrame, a claim line of ``check``): the page shows their HTML, which wraps to the
+    column and which the browser test measures.
+    """
     for out in cell["outputs"]:
-        if out.get("metadata", {}).get("scrapbook") or "image/png" in out.get("data", {}):
+        data = out.get("data", {})
+        if out.get("metadata", {}).get("scrapbook") or {"image/png", "text/html"} & set(data):
             continue
         yield from text_of(out).splitlines()
 
