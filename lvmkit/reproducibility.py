@@ -6,17 +6,21 @@ numbers. :func:`sig` rounds a number to a few significant digits before it is
 printed or glued: stored outputs are compared by nbval as text, and the last
 digits of a float depend on the CPU and the number of threads. :func:`record` glues a
 rounded value for the prose (``{glue:text}`name```) and never displays it.
+:func:`check` closes a section: it asserts the section's claim and shows it as one
+recognisable line, ``✓ claim checked: ...``, instead of a wall of asserts.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import random
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
-__all__ = ["record", "seed_everything", "sig"]
+__all__ = ["check", "record", "seed_everything", "sig"]
 
 
 def seed_everything(seed: int = 0, *, verbose: bool = True) -> torch.Generator:
@@ -100,3 +104,84 @@ def record(name: str, value: float | int | str, digits: int | None = 3) -> None:
     elif isinstance(value, np.integer):
         value = int(value)
     glue(name, value, display=False)
+
+
+# The style of a claim line on the rendered page (inline, so the page needs no extra CSS;
+# translucent colours read on the light and the dark theme).
+_CHECK_STYLE = (
+    "border-left: 4px solid #2e7d32; background: rgba(46, 125, 50, 0.08); "
+    "padding: 0.35em 0.75em; margin: 0.25em 0; font-family: var(--pst-font-family-base, "
+    "sans-serif); overflow-wrap: anywhere"
+)
+
+
+def _truth(value: object, where: str) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    size = value.numel() if isinstance(value, torch.Tensor) else getattr(value, "size", None)
+    if isinstance(value, (np.ndarray, torch.Tensor)) and size == 1:
+        return bool(value.item())
+    raise TypeError(
+        f"condition must be a bool (or a sequence of bools), got {type(value).__name__} "
+        f"{value!r} at {where}: reduce an array with .all() or np.all() first"
+    )
+
+
+def check(
+    condition: bool | Sequence[bool], message: str, *, label: str = "claim checked"
+) -> None:
+    """Assert a section's claim and show it on the page as one line.
+
+    The book's closing check of a section: ``check(eta > 5 * se, f"eta = {eta} ...")``
+    prints ``✓ claim checked: eta = ...`` (in a notebook, a styled line whose
+    ``text/plain`` form is that same text on one line, which nbval compares; the page
+    shows the HTML form, wrapped to the column) when the claim holds,
+    and raises ``AssertionError`` with the message when it does not. Several conditions
+    of one claim go in a list; the error names the first that fails.
+
+    Args:
+        condition: A bool (Python, NumPy or a one-element tensor), or a list or tuple
+            of them, all of which must hold.
+        message: The claim in one sentence, with the measured numbers in it.
+        label: What kind of check the line reports (e.g. ``"cache checked"`` for a
+            check that a cached artefact is reproduced).
+
+    Raises:
+        AssertionError: If a condition is false.
+        TypeError: If a condition is not a bool (e.g. an array of several values).
+        ValueError: If ``message`` or ``label`` is empty or not a string.
+    """
+    for name, text in (("message", message), ("label", label)):
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{name} must be a non-empty string, got {text!r}")
+    conditions = list(condition) if isinstance(condition, (list, tuple)) else [condition]
+    if not conditions:
+        raise ValueError("condition must hold at least one bool, got an empty sequence")
+    for i, value in enumerate(conditions):
+        where = f"condition {i}" if len(conditions) > 1 else "the condition"
+        if not _truth(value, where):
+            raise AssertionError(f"✗ {label} failed ({where} is false): {message}")
+    # One line, never wrapped: nbval compares this text word for word, and a wrap that
+    # moved with the width of a number would change it. The page shows the HTML form,
+    # which wraps to the column.
+    text = f"✓ {label}: {message}"
+    line = text
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover - IPython comes with the book's kernel
+        shell = None
+    if shell is None or not hasattr(shell, "kernel"):
+        print(text)
+        return
+    from IPython.display import display
+
+    body = html.escape(line)
+    display(
+        {
+            "text/plain": text,
+            "text/html": f'<div class="lvmkit-claim" style="{_CHECK_STYLE}">{body}</div>',
+        },
+        raw=True,
+    )

@@ -43,10 +43,10 @@ def tamper_first_number(nb: dict) -> dict:
     for cell in nb["cells"]:
         for out in cell.get("outputs", []):
             text = "".join(out.get("text", []))
-            if out.get("output_type") == "stream" and "posterior var:" in text:
+            if out.get("output_type") == "stream" and "posterior variance:" in text:
                 out["text"] = [text.replace("0.2 ", "0.3 ")]
                 return nb
-    raise AssertionError("the preface no longer prints 'posterior var:'")
+    raise AssertionError("the preface no longer prints 'posterior variance:'")
 
 
 @pytest.mark.slow

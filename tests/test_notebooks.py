@@ -118,7 +118,9 @@ def test_outputs_are_clean(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
 def test_claims_are_asserted(path):
     sources = "\n".join("".join(c["source"]) for c in code_cells(path))
-    assert "assert " in sources, "a chapter closes each claim with an assert"
+    assert "check(" in sources or "assert " in sources, (
+        "a chapter closes each claim with a check (lvmkit.reproducibility.check)"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
@@ -186,3 +188,114 @@ def test_install_cell_is_valid_ipython():
     compile(code, "install-cell", "exec")
     assert "get_ipython().system('git clone" in code
     assert "run_line_magic('pip', 'install --quiet -e essays')" in code
+
+
+# Page rules (CONTRIBUTING.md, "What a reader sees"): code and printed output fit the
+# content column (88 characters), code is ruff-formatted, tables are HTML.
+LINE_LIMIT = 88
+RUFF_CONFIG = ROOT / "chapters" / "ruff.toml"
+# A text table: at least 3 consecutive printed lines, each with an internal run of 2 or
+# more spaces between non-space characters (columns aligned by padding). Print such
+# rows as a pandas DataFrame instead: its text/plain form is what nbval compares, its
+# text/html form is what the page shows.
+PADDED = re.compile(r"\S {2,}\S")
+TABLE_ROWS = 3
+
+
+def ruff(*args):
+    import subprocess
+
+    exe = Path(sys.executable).with_name("ruff")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ruff"]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def printed_lines(cell):
+    """The lines a reader sees as text under a cell: streams and plain-text results.
+
+    Not glued values (never shown), figures, and not outputs with an HTML form (a
+    DataFrame, a claim line of ``check``): the page shows their HTML, which wraps to the
+    column and which the browser test measures.
+    """
+    for out in cell["outputs"]:
+        data = out.get("data", {})
+        if out.get("metadata", {}).get("scrapbook") or {"image/png", "text/html"} & set(data):
+            continue
+        yield from text_of(out).splitlines()
+
+
+def text_table(lines, rows=TABLE_ROWS):
+    """The first block of ``rows`` consecutive padded lines, or None."""
+    block = []
+    for line in lines:
+        block = [*block, line] if PADDED.search(line.rstrip()) else []
+        if len(block) >= rows:
+            return block
+    return None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_code_is_ruff_formatted_and_clean(path):
+    rel = str(path.relative_to(ROOT))
+    fmt = ruff("format", "--check", "--diff", "--config", str(RUFF_CONFIG), rel)
+    assert fmt.returncode == 0, f"run `ruff format --config chapters/ruff.toml {rel}`:\n" + (
+        fmt.stdout + fmt.stderr)[-3000:]
+    lint = ruff("check", "--config", str(RUFF_CONFIG), "--output-format", "concise", rel)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_no_line_wider_than_the_column(path):
+    """No code line (but the pinned install cell) and no printed line over 88 characters."""
+    long = []
+    for i, cell in enumerate(code_cells(path)):
+        source = "".join(cell["source"])
+        if source != INSTALL_CELL:
+            long += [f"code cell {i}: {line[:60]}..." for line in source.splitlines()
+                     if len(line) > LINE_LIMIT]
+        long += [f"output of code cell {i}: {line[:60]}..." for line in printed_lines(cell)
+                 if len(line) > LINE_LIMIT]
+    assert not long, f"{len(long)} lines over {LINE_LIMIT} characters:\n" + "\n".join(long)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_no_printed_text_tables(path):
+    for i, cell in enumerate(code_cells(path)):
+        for out in cell["outputs"]:
+            if out["output_type"] == "stream":
+                block = text_table("".join(out["text"]).splitlines())
+                assert block is None, (
+                    f"code cell {i} prints a text table; show a pandas DataFrame:\n"
+                    + "\n".join(block)
+                )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_no_semicolon_joined_statements(path):
+    for i, cell in enumerate(code_cells(path)):
+        lint = [line for line in "".join(cell["source"]).splitlines()
+                if re.search(r";\s*[A-Za-z_]", line.split("#")[0])
+                and not re.search(r"""["'][^"']*;[^"']*["']""", line)]
+        assert not lint, f"code cell {i} joins statements with ';': {lint}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_bookkeeping_is_hidden(path):
+    """Glued values never display, and a cell that only records values is removed."""
+    for i, cell in enumerate(code_cells(path)):
+        tags = cell["metadata"].get("tags", [])
+        for out in cell["outputs"]:
+            if out.get("metadata", {}).get("scrapbook"):
+                data = out.get("data", {})
+                shown = [m for m in data if not m.startswith("application/papermill")]
+                assert not shown, f"code cell {i} displays a glued value: use record()"
+        lines = [ln for ln in "".join(cell["source"]).splitlines()
+                 if ln.strip() and not ln.lstrip().startswith("#")]
+        if lines and all(re.match(r"\s*(record|glue)\(", ln) for ln in lines):
+            assert "remove-cell" in tags, f"code cell {i} only records values: tag remove-cell"
+
+
+def test_text_table_detector():
+    assert text_table(["a  1  x", "b  2  y", "c  3  z"]) is not None
+    assert text_table(["a  1", "b = 2", "c  3"]) is None
+    assert text_table(["eta = 5.85 +- 0.44 nats", "  indented line", "x"]) is None

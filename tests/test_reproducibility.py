@@ -79,3 +79,52 @@ def test_record_glues_a_rounded_value_and_displays_nothing(monkeypatch):
         record("not a name", 1.0)
     with pytest.raises(TypeError, match="real number"):
         record("x", [1.0])
+
+
+def test_check_prints_one_line_when_the_claim_holds(capsys):
+    from lvmkit.reproducibility import check
+
+    check(True, "eta = 5.85 +- 0.44 nats, more than 5 standard errors")
+    check([np.bool_(True), torch.tensor(True), np.array([1.0]) > 0], "three at once")
+    check(1 < 2, "the cache is reproduced", label="cache checked")
+    assert capsys.readouterr().out.splitlines() == [
+        "✓ claim checked: eta = 5.85 +- 0.44 nats, more than 5 standard errors",
+        "✓ claim checked: three at once",
+        "✓ cache checked: the cache is reproduced",
+    ]
+
+
+def test_check_raises_naming_the_failed_condition(capsys):
+    from lvmkit.reproducibility import check
+
+    with pytest.raises(AssertionError, match=r"claim checked failed \(the condition"):
+        check(False, "never")
+    with pytest.raises(AssertionError, match=r"condition 1 is false\): two"):
+        check([True, np.bool_(False), True], "two")
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("condition", "message", "error"),
+    [
+        (np.array([True, False]), "x", TypeError),
+        (torch.tensor([True, True]), "x", TypeError),
+        (1.0, "x", TypeError),
+        (True, "", ValueError),
+        (True, None, ValueError),
+        ([], "x", ValueError),
+    ],
+)
+def test_check_rejects_ambiguous_conditions_and_empty_messages(condition, message, error):
+    from lvmkit.reproducibility import check
+
+    with pytest.raises(error):
+        check(condition, message)
+
+
+def test_check_never_wraps_its_text(capsys):
+    """A wrap that moved with a number's width would change words nbval compares."""
+    from lvmkit.reproducibility import check
+
+    check(True, "a long claim " * 12)
+    assert len(capsys.readouterr().out.splitlines()) == 1

@@ -387,6 +387,9 @@ CASES: list[Case] = [
     C("reproducibility.record", "name", "not an identifier",
       lambda: reproducibility.record("a b", 1.0)),
     C("reproducibility.record", "x", "not a number", lambda: reproducibility.record("a", [1.0])),
+    C("reproducibility.check", "message", "empty", lambda: reproducibility.check(True, "")),
+    C("reproducibility.check", "condition", "array of several values",
+      lambda: reproducibility.check(np.array([True, False]), "m")),
     # scramble
     C("scramble.CellScramble", "cells_per_dim", "too small",
       lambda: scramble.CellScramble.random(PRIOR2, 1, generator=G)),
