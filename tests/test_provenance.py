@@ -69,6 +69,8 @@ def test_footer_without_a_record_says_so():
 
 def test_tasks_records_date_and_versions_next_to_the_times(tmp_path, monkeypatch):
     monkeypatch.setattr(tasks, "RECORDS", tmp_path / "execution_provenance.json")
+    # the environment running this test (.venv, or .venv-newest under --perturb newest)
+    monkeypatch.setattr(tasks, "PY", Path(sys.executable))
     versions = tasks.package_versions()
     for name in ("lvmkit", "torch", "numpy", "scipy", "scikit-learn", "pytorch-lightning"):
         assert versions[name] == version(name), name
