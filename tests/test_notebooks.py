@@ -37,7 +37,7 @@ def code_cells(path):
 # the book and installs lvmkit; where lvmkit is importable (CI, Binder, a local .venv) it
 # does nothing and prints nothing.
 INSTALL_CELL = """\
-# Outside the book's environment (e.g. Colab): get the book's repository and install lvmkit.
+# Outside the book's environment (e.g. Colab): clone the book and install lvmkit.
 import importlib.util
 import sys
 
