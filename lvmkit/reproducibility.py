@@ -8,6 +8,9 @@ digits of a float depend on the CPU and the number of threads. :func:`record` gl
 rounded value for the prose (``{glue:text}`name```) and never displays it.
 :func:`check` closes a section: it asserts the section's claim and shows it as one
 recognisable line, ``✓ claim checked: ...``, instead of a wall of asserts.
+:func:`replicates` summarises a quantity over seeds (mean, standard error) and
+:func:`check_replicates` asserts a claim about its mean with a declared failure rate
+(a one-sided Student-t test): the claim rule for anything trained or sampled.
 """
 
 from __future__ import annotations
@@ -16,11 +19,20 @@ import html
 import math
 import random
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-__all__ = ["check", "record", "seed_everything", "sig"]
+__all__ = [
+    "Replicates",
+    "check",
+    "check_replicates",
+    "record",
+    "replicates",
+    "seed_everything",
+    "sig",
+]
 
 
 def seed_everything(seed: int = 0, *, verbose: bool = True) -> torch.Generator:
@@ -127,9 +139,7 @@ def _truth(value: object, where: str) -> bool:
     )
 
 
-def check(
-    condition: bool | Sequence[bool], message: str, *, label: str = "claim checked"
-) -> None:
+def check(condition: bool | Sequence[bool], message: str, *, label: str = "claim checked") -> None:
     """Assert a section's claim and show it on the page as one line.
 
     The book's closing check of a section: ``check(eta > 5 * se, f"eta = {eta} ...")``
@@ -185,3 +195,106 @@ def check(
         },
         raw=True,
     )
+
+
+class Replicates(NamedTuple):
+    """A quantity measured over independent replicates (training seeds, data sets).
+
+    Attributes:
+        mean: The mean over replicates.
+        se: Its standard error, ``std(ddof=1) / sqrt(n)`` (``nan`` for one replicate).
+        n: The number of replicates.
+        values: The replicates themselves, shape ``(n,)``.
+    """
+
+    mean: float
+    se: float
+    n: int
+    values: np.ndarray
+
+    def __str__(self) -> str:
+        return f"{sig(self.mean, 3)} ± {sig(self.se, 2)} (n = {self.n})"
+
+
+def replicates(values: Sequence[float] | np.ndarray | torch.Tensor) -> Replicates:
+    """Summarise independent replicates: mean, standard error, count.
+
+    For two models measured on the same replicates (the same seeds, or the same test
+    images), pass the differences ``a - b``: their standard error is the *paired* one,
+    which removes what the two share.
+
+    Args:
+        values: Finite numbers, shape ``(n,)`` with ``n >= 1``.
+
+    Returns:
+        A :class:`Replicates`.
+
+    Raises:
+        ValueError: If ``values`` is empty, not one-dimensional or not finite.
+    """
+    v = np.asarray(
+        values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=float
+    )
+    if v.ndim != 1 or v.size == 0:
+        raise ValueError(f"values must be a non-empty 1-D sequence, got shape {v.shape}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError("values must be finite")
+    se = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else float("nan")
+    return Replicates(float(v.mean()), se, int(v.size), v)
+
+
+def check_replicates(
+    values: Sequence[float] | np.ndarray | torch.Tensor,
+    message: str,
+    *,
+    above: float | None = None,
+    below: float | None = None,
+    rate: float = 0.01,
+) -> Replicates:
+    """Assert a claim about the mean over replicates with a declared failure rate.
+
+    The claim "the mean exceeds ``above``" (or "lies below ``below``") is checked by a
+    one-sided Student-t test over the ``n`` replicates: it holds when the one-sided
+    ``1 - rate`` confidence bound, ``mean - t_{1-rate, n-1} se`` (or ``mean + ...``),
+    clears the threshold. ``rate`` is the declared failure rate: the probability that
+    the check passes although the true mean sits on the threshold. The claim line shows
+    the measured mean and standard error, ``n`` and the rate after ``message``.
+
+    Args:
+        values: One number per replicate, shape ``(n,)`` with ``n >= 3``; differences
+            ``a - b`` for a paired comparison.
+        message: The claim in words, e.g. ``"InfoVAE's MI exceeds the VAE's"``.
+        above: The threshold the mean must exceed.
+        below: The threshold the mean must stay under (at least one of the two).
+        rate: The declared failure rate, in (0, 0.5).
+
+    Returns:
+        The :class:`Replicates` summary (for the prose).
+
+    Raises:
+        ValueError: If fewer than 3 replicates, no threshold, or ``rate`` outside
+            (0, 0.5).
+        AssertionError: If the claim fails.
+    """
+    from scipy import stats
+
+    r = replicates(values)
+    if r.n < 3:
+        raise ValueError(f"values must hold at least 3 replicates, got {r.n}")
+    if above is None and below is None:
+        raise ValueError("give above=, below= or both")
+    if not (isinstance(rate, float) and 0 < rate < 0.5):
+        raise ValueError(f"rate must be a float in (0, 0.5), got {rate!r}")
+    t = float(stats.t.isf(rate, r.n - 1))
+    conditions, bounds = [], []
+    if above is not None:
+        conditions.append(r.mean - t * r.se > above)
+        bounds.append(f"> {sig(above, 3)}")
+    if below is not None:
+        conditions.append(r.mean + t * r.se < below)
+        bounds.append(f"< {sig(below, 3)}")
+    check(
+        conditions,
+        f"{message}: {r} {' and '.join(bounds)}, one-sided t test, failure rate {rate:g}",
+    )
+    return r

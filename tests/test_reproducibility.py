@@ -1,11 +1,14 @@
 """Seeding and rounding helpers."""
 
+import contextlib
+import io
 import math
 import random
 
 import numpy as np
 import pytest
 import torch
+from stats import failure_rate
 
 from lvmkit.reproducibility import seed_everything, sig
 
@@ -128,3 +131,81 @@ def test_check_never_wraps_its_text(capsys):
 
     check(True, "a long claim " * 12)
     assert len(capsys.readouterr().out.splitlines()) == 1
+
+
+def test_replicates_matches_numpy_and_scipy():
+    from scipy import stats
+
+    from lvmkit.reproducibility import replicates
+
+    v = np.array([1.0, 2.5, 0.5, 3.0, 2.0])
+    r = replicates(v)
+    assert r.n == 5 and r.mean == pytest.approx(v.mean())
+    assert r.se == pytest.approx(stats.sem(v))
+    assert str(r) == f"{r.mean:.3g} ± {r.se:.2g} (n = 5)"
+    assert np.isnan(replicates([4.0]).se)
+
+
+@pytest.mark.parametrize("bad", [[], [[1.0, 2.0]], [1.0, float("nan")]])
+def test_replicates_rejects_bad_values(bad):
+    from lvmkit.reproducibility import replicates
+
+    with pytest.raises(ValueError, match="values"):
+        replicates(bad)
+
+
+def test_check_replicates_is_the_one_sided_t_test(capsys):
+    from scipy import stats
+
+    from lvmkit.reproducibility import check_replicates
+
+    v = np.array([1.0, 1.4, 0.8, 1.2, 1.1])
+    # The check passes exactly when scipy's one-sided t test rejects mean <= threshold.
+    for threshold in np.linspace(0.5, 1.2, 15):
+        p = stats.ttest_1samp(v, threshold, alternative="greater").pvalue
+        if p < 0.05:
+            check_replicates(v, "mean above", above=float(threshold), rate=0.05)
+        else:
+            with pytest.raises(AssertionError, match="mean above"):
+                check_replicates(v, "mean above", above=float(threshold), rate=0.05)
+    for threshold in np.linspace(1.0, 1.8, 15):
+        p = stats.ttest_1samp(v, threshold, alternative="less").pvalue
+        if p < 0.05:
+            check_replicates(v, "mean below", below=float(threshold), rate=0.05)
+        else:
+            with pytest.raises(AssertionError):
+                check_replicates(v, "mean below", below=float(threshold), rate=0.05)
+    out = capsys.readouterr().out
+    assert "one-sided t test, failure rate 0.05" in out and "(n = 5)" in out
+
+
+@failure_rate(1e-6, "binomial count of 2000 null trials within 5 sd of 200")
+def test_check_replicates_declared_rate_holds_under_the_null():
+    """At the threshold, the check passes in about ``rate`` of fresh replicate sets."""
+    from lvmkit.reproducibility import check_replicates
+
+    rng = np.random.default_rng(0)
+    passed = 0
+    trials = 2000
+    for _ in range(trials):
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                check_replicates(rng.normal(size=5), "null", above=0.0, rate=0.1)
+            passed += 1
+        except AssertionError:
+            pass
+    # binomial(2000, 0.1): sd 13.4; 5 sd either side fails with probability < 1e-6
+    assert abs(passed - 200) < 5 * 13.4
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"above": 0.0, "rate": 0.7}, "rate"), ({}, "above="), ({"above": 0.0, "rate": 1}, "rate")],
+)
+def test_check_replicates_rejects_bad_arguments(kwargs, match):
+    from lvmkit.reproducibility import check_replicates
+
+    with pytest.raises(ValueError, match=match):
+        check_replicates([1.0, 2.0, 3.0], "m", **kwargs)
+    with pytest.raises(ValueError, match="3 replicates"):
+        check_replicates([1.0, 2.0], "m", above=0.0)
