@@ -391,30 +391,27 @@ def cmd_execute(args: argparse.Namespace) -> int:
 PY_DATA = ".venv/bin/python"
 PROVENANCE: dict[str, tuple[str, str | None]] = {
     "README.md": ("hand-written: provenance and checks of every artifact", None),
-    "make_dictionary.py": ("hand-written script that writes dictionary.npz", None),
-    "make_part3.py": ("hand-written script that writes part3_*.pt and part3_*.json", None),
-    "make_treeworld.py": ("hand-written script that writes treeworld.npz", None),
     "dictionary.npz": (
         "online dictionary learning (lvmkit.sparse_coding.learn_dictionary) on 40 000 "
         "whitened 12 x 12 patches of scikit-image's bundled photographs "
-        "(lvmkit.patches.natural_patches, seed 0)", f"{PY_DATA} data/make_dictionary.py"),
+        "(lvmkit.patches.natural_patches, seed 0)", f"{PY_DATA} scripts/make_dictionary.py"),
     "treeworld.npz": (
         "model M (BinaryFactorModel, EM on 2000 images of TreeWorld.default()), its "
         "amortised encoder Q and the learning curves of part 1",
-        f"{PY_DATA} data/make_treeworld.py"),
+        f"{PY_DATA} scripts/make_treeworld.py"),
     "part3_digits.pt": (
         "float16 state dicts of the part-3 VAEs trained by lvmkit.training.fit on "
-        "scikit-learn's bundled digits", f"{PY_DATA} data/make_part3.py --data digits"),
+        "scikit-learn's bundled digits", f"{PY_DATA} scripts/make_part3.py --data digits"),
     "part3_digits.json": (
         "configuration, training time and metrics of each model in part3_digits.pt",
-        f"{PY_DATA} data/make_part3.py --data digits"),
+        f"{PY_DATA} scripts/make_part3.py --data digits"),
     "part3_shapes.pt": (
         "float16 state dicts of the part-3 VAEs trained by lvmkit.training.fit on the "
         "synthetic shapes (lvmkit.datasets.load_shapes_split)",
-        f"{PY_DATA} data/make_part3.py --data shapes"),
+        f"{PY_DATA} scripts/make_part3.py --data shapes"),
     "part3_shapes.json": (
         "configuration, training time and metrics of each model in part3_shapes.pt",
-        f"{PY_DATA} data/make_part3.py --data shapes"),
+        f"{PY_DATA} scripts/make_part3.py --data shapes"),
     "execution_times.json": (
         "wall-clock seconds per notebook on the author's machine", "python3 tasks.py execute"),
     "execution_provenance.json": (

@@ -507,7 +507,7 @@ def build_vae(decoder: str, n_pixels: int, n_latents: int, *, prior: str = "norm
 
 
 def load_cached(name: str, data: str, *, directory=None) -> tuple[VAE, dict]:
-    """Load a part-3 model trained by ``data/make_part3.py``.
+    """Load a part-3 model trained by ``scripts/make_part3.py``.
 
     Reads ``part3_<data>.json`` (configuration and the metrics stored at save time) and
     ``part3_<data>.pt`` (float16 state dicts, loaded with ``weights_only=True``), both

@@ -1,17 +1,17 @@
 """Dictionary learning and Gabor fitting; the cached dictionary reproduces its metrics."""
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from lvmkit import data_dir
 from lvmkit.artifacts import load_npz
 from lvmkit.patches import natural_patches
 from lvmkit.sparse_coding import fit_gabor, gabor, learn_dictionary, pca_components
 
-sys.path.insert(0, str(data_dir()))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

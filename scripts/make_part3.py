@@ -3,8 +3,8 @@
 Run from the repository root (about 3 minutes each on one CPU core; the two can run
 side by side):
 
-    .venv/bin/python data/make_part3.py --data digits
-    .venv/bin/python data/make_part3.py --data shapes
+    .venv/bin/python scripts/make_part3.py --data digits
+    .venv/bin/python scripts/make_part3.py --data shapes
 
 Each model is trained with lvmkit.training.fit (Lightning, deterministic, seed 0). The
 trajectory depends on the CPU and the thread count, so the weights are cached rather

@@ -1,6 +1,6 @@
 """Fit the part 1 models on the tree world and cache them in data/treeworld.npz.
 
-Run from the repository root: ``.venv/bin/python data/make_treeworld.py`` (a few minutes
+Run from the repository root: ``.venv/bin/python scripts/make_treeworld.py`` (a few minutes
 on 2 cores). Everything is float64 and seeded; EM from a random start is still a
 training trajectory, so the chapters load its result instead of re-running it.
 
@@ -29,7 +29,7 @@ import numpy as np
 from lvmkit.mixtures import AmortisedEncoder, BinaryFactorModel, CategoricalMixture
 from lvmkit.treeworld import TextureModel, TreeWorld
 
-OUT = Path(__file__).resolve().parent / "treeworld.npz"
+OUT = Path(__file__).resolve().parents[1] / "data" / "treeworld.npz"
 SIZES = (10, 30, 100, 300, 1000, 3000)
 COMPONENTS = (8, 32, 128)
 REPLICATES = 2

@@ -1,6 +1,6 @@
 """Fit the sparse-coding dictionary of part 2 and write data/dictionary.npz.
 
-Run from the repository root:  .venv/bin/python data/make_dictionary.py   (a few minutes)
+Run from the repository root:  .venv/bin/python scripts/make_dictionary.py   (a few minutes)
 
 Training data: 40 000 whitened 12 x 12 patches, lvmkit.patches.natural_patches(seed=0).
 Dictionary: 144 atoms (complete, as Olshausen & Field 1997), lasso penalty 1.5, 800
@@ -27,7 +27,7 @@ from lvmkit.inference import fista
 from lvmkit.patches import natural_patches
 from lvmkit.sparse_coding import fit_gabor, learn_dictionary, pca_components
 
-OUT = Path(__file__).resolve().parent / "dictionary.npz"
+OUT = Path(__file__).resolve().parents[1] / "data" / "dictionary.npz"
 SIZE, N_ATOMS, PENALTY, N_TRAIN, N_HELDOUT = 12, 144, 1.5, 40_000, 2_000
 
 
