@@ -399,6 +399,11 @@ PROVENANCE: dict[str, tuple[str, str | None]] = {
         "model M (BinaryFactorModel, EM on 2000 images of TreeWorld.default()), its "
         "amortised encoder Q and the learning curves of part 1",
         f"{PY_DATA} scripts/make_treeworld.py"),
+    "part1_replicates.npz": (
+        "part 1 over replicates: learning curves of the hierarchy, a misspecified "
+        "hierarchy, the flat table over the known support, categorical mixtures (K chosen "
+        "on a validation split) and the texture model, 5 training sets each; population "
+        "fits; 5 fits of M and Q", f"{PY_DATA} scripts/make_part1_replicates.py"),
     "part3_digits.pt": (
         "float16 state dicts of the part-3 VAEs trained by lvmkit.training.fit on "
         "scikit-learn's bundled digits", f"{PY_DATA} scripts/make_part3.py --data digits"),

@@ -10,10 +10,12 @@ Learning curves on part maps (nats per tree, exact): for each training size in
 ``default_rng(99)``; 1000 *validation* maps from ``default_rng(98)``, used only to
 choose a number of components or a pseudo-count), arrays of shape ``(sizes, reps)``:
 
-* ``hier``: the hierarchy with the world's structure, its tables learned by EM
-  (``TreeWorld.fit``); ``tied``: the misspecified hierarchy (branch geometry ignores
-  species and trunk height, foliage ignores species; ``fit_tied_hierarchy``);
-  ``texture``: independent locations (``TextureModel.fit``).
+* ``hier_test``, ``hier_val`` ``(sizes, reps, hier_pseudo_counts)``: the hierarchy with
+  the world's structure, its tables learned by EM (``TreeWorld.fit``) with each
+  Dirichlet pseudo-count of ``hier_pseudo_counts``; ``tied_test``, ``tied_val``: the
+  same for the misspecified hierarchy (branch geometry ignores species and trunk
+  height, foliage ignores species; ``fit_tied_hierarchy``); ``texture``
+  ``(sizes, reps)``: independent locations (``TextureModel.fit``).
 * ``table_test``, ``table_val`` ``(sizes, reps, pseudo_counts)``: the flat count table
   over the 5814 maps of the known support, smoothed by each of ``pseudo_counts``.
 * ``mixture_test``, ``mixture_val`` ``(sizes, reps, components)``: categorical mixtures
@@ -55,6 +57,7 @@ OUT = Path(__file__).resolve().parents[1] / "data" / "part1_replicates.npz"
 SIZES = (10, 30, 100, 300, 1000, 3000)
 COMPONENTS = (2, 8, 32, 128, 512)
 PSEUDO_COUNTS = (0.01, 0.1, 1.0)
+HIER_PSEUDO_COUNTS = (0.1, 1.0, 10.0)
 REPLICATES = 5
 
 
@@ -66,7 +69,9 @@ def learning_curves(world: TreeWorld) -> dict:
     test = world.sample(2000, generator=np.random.default_rng(99)).maps
     val = world.sample(1000, generator=np.random.default_rng(98)).maps
     shape = (len(SIZES), REPLICATES)
-    out = {k: np.zeros(shape) for k in ("hier", "tied", "texture")}
+    out = {"texture": np.zeros(shape)}
+    for k in ("hier_test", "hier_val", "tied_test", "tied_val"):
+        out[k] = np.zeros((*shape, len(HIER_PSEUDO_COUNTS)))
     for k in ("table_test", "table_val"):
         out[k] = np.zeros((*shape, len(PSEUDO_COUNTS)))
     for k in ("mixture_test", "mixture_val"):
@@ -75,8 +80,11 @@ def learning_curves(world: TreeWorld) -> dict:
         pool = world.sample(max(SIZES), generator=np.random.default_rng(100 + r)).maps
         for i, n in enumerate(SIZES):
             maps = pool[:n]
-            out["hier"][i, r] = TreeWorld.fit(maps).log_prob_leaves(test).mean()
-            out["tied"][i, r] = fit_tied_hierarchy(maps).log_prob_leaves(test).mean()
+            for j, a in enumerate(HIER_PSEUDO_COUNTS):
+                for key, fit in (("hier", TreeWorld.fit), ("tied", fit_tied_hierarchy)):
+                    learned = fit(maps, pseudo_count=a)
+                    out[f"{key}_test"][i, r, j] = learned.log_prob_leaves(test).mean()
+                    out[f"{key}_val"][i, r, j] = learned.log_prob_leaves(val).mean()
             out["texture"][i, r] = TextureModel.fit(maps).log_prob_leaves(test).mean()
             for j, a in enumerate(PSEUDO_COUNTS):
                 out["table_test"][i, r, j] = flat_table_log_prob(maps, test, pseudo_count=a).mean()
@@ -87,8 +95,8 @@ def learning_curves(world: TreeWorld) -> dict:
                 )
                 out["mixture_test"][i, r, j] = mix.log_prob(test).mean()
                 out["mixture_val"][i, r, j] = mix.log_prob(val).mean()
-            log(f"n = {n:5d} replicate {r}: hierarchy {out['hier'][i, r]:.3f}, tied "
-                f"{out['tied'][i, r]:.3f}, table {np.round(out['table_test'][i, r], 2)}, "
+            log(f"n = {n:5d} replicate {r}: hierarchy {np.round(out['hier_test'][i, r], 3)}, "
+                f"tied {np.round(out['tied_test'][i, r], 3)}, table {np.round(out['table_test'][i, r], 2)}, "
                 f"mixtures {np.round(out['mixture_test'][i, r], 2)}")
     out["truth_test"] = world.log_prob_leaves(test).mean()
     out["truth_val"] = world.log_prob_leaves(val).mean()
@@ -138,6 +146,7 @@ def main() -> None:
         "sizes": np.array(SIZES),
         "components": np.array(COMPONENTS),
         "pseudo_counts": np.array(PSEUDO_COUNTS),
+        "hier_pseudo_counts": np.array(HIER_PSEUDO_COUNTS),
         **population_fits(world),
         **learning_curves(world),
         **m_replicates(world),

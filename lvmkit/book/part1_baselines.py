@@ -41,6 +41,7 @@ __all__ = [
     "fit_tied_hierarchy",
     "flat_table_log_prob",
     "map_ids",
+    "select_on_validation",
     "support_index",
 ]
 
@@ -260,3 +261,19 @@ def empirical_chance(y_train, y_test, groups_train=None, groups_test=None) -> fl
     guess = [votes[k].argmax() if k in votes else overall
              for k in map(tuple, np.asarray(groups_test))]
     return float(np.mean(np.asarray(guess) == y_test))
+
+
+def select_on_validation(test, val) -> np.ndarray:
+    """Test values of the setting that scores best on the validation maps.
+
+    Args:
+        test, val: Scores of shape ``(..., settings)`` (e.g. sizes x replicates x
+            numbers of components), higher is better.
+
+    Returns:
+        Shape ``(...)``: for each leading index, ``test`` at ``argmax(val)``.
+    """
+    test, val = np.asarray(test, float), np.asarray(val, float)
+    if test.shape != val.shape or test.ndim < 1:
+        raise ValueError(f"test and val must share one shape, got {test.shape}, {val.shape}")
+    return np.take_along_axis(test, val.argmax(-1)[..., None], -1)[..., 0]
