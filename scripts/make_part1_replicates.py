@@ -95,8 +95,8 @@ def learning_curves(world: TreeWorld) -> dict:
                 )
                 out["mixture_test"][i, r, j] = mix.log_prob(test).mean()
                 out["mixture_val"][i, r, j] = mix.log_prob(val).mean()
-            log(f"n = {n:5d} replicate {r}: hierarchy {np.round(out['hier_test'][i, r], 3)}, "
-                f"tied {np.round(out['tied_test'][i, r], 3)}, table {np.round(out['table_test'][i, r], 2)}, "
+            row = {k: np.round(out[f"{k}_test"][i, r], 3) for k in ("hier", "tied", "table")}
+            log(f"n = {n:5d} replicate {r}: {row}, "
                 f"mixtures {np.round(out['mixture_test'][i, r], 2)}")
     out["truth_test"] = world.log_prob_leaves(test).mean()
     out["truth_val"] = world.log_prob_leaves(val).mean()

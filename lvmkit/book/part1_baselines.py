@@ -35,7 +35,6 @@ from lvmkit.treeworld import GRID, TreeWorld, enumerate_configs
 
 __all__ = [
     "chance_level",
-    "empirical_chance",
     "exact_kl",
     "fit_mixture_weighted",
     "fit_tied_hierarchy",
@@ -240,27 +239,6 @@ def chance_level(world: TreeWorld, target: str, given: tuple[str, ...] = ()) -> 
     for key, y, w in zip(map(tuple, configs[:, cols]), configs[:, col], p, strict=True):
         table[key][y] += w
     return float(sum(v.max() for v in table.values()))
-
-
-def empirical_chance(y_train, y_test, groups_train=None, groups_test=None) -> float:
-    """Held-out accuracy of the majority class of ``y_train`` within each group.
-
-    Args:
-        y_train, y_test: Integer labels, shapes ``(n,)`` and ``(m,)``.
-        groups_train, groups_test: Integer group codes of shapes ``(n, g)`` and
-            ``(m, g)`` (the variables a probe could use trivially), or ``None``.
-            A test group unseen in training falls back to the overall majority.
-    """
-    y_train, y_test = np.asarray(y_train, int), np.asarray(y_test, int)
-    overall = np.bincount(y_train).argmax()
-    if groups_train is None:
-        return float(np.mean(y_test == overall))
-    votes: dict = defaultdict(lambda: np.zeros(y_train.max() + 1))
-    for key, y in zip(map(tuple, np.asarray(groups_train)), y_train, strict=True):
-        votes[key][y] += 1
-    guess = [votes[k].argmax() if k in votes else overall
-             for k in map(tuple, np.asarray(groups_test))]
-    return float(np.mean(np.asarray(guess) == y_test))
 
 
 def select_on_validation(test, val) -> np.ndarray:
