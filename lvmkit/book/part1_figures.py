@@ -48,5 +48,5 @@ def plot_gap_curves(
     ax.set_yscale("log")
     ax.set_xlabel("training trees")
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize="small", loc="center right")
+    ax.legend(fontsize="small", loc="lower left")
     return ax
