@@ -17,7 +17,6 @@ returns a ``NamedTuple``, and the matching ``check_*`` function raises
   with a chi-square test per latent (Bonferroni over latents).
 * :func:`run_mmd`: unbiased squared maximum mean discrepancy with a permutation p-value,
   the two-sample distance used for epsilon (model marginal vs data).
-* :func:`sbc_sparse_model`: the planted-bug demonstrations of the book.
 * :func:`information_gap_gaussian`: the exact decomposition
   ``E KL(q(x|I) || r) = E KL(q(x|I) || q) + KL(q || r)`` for a linear Gaussian model.
 """
@@ -46,7 +45,6 @@ __all__ = [
     "run_average_posterior",
     "run_mmd",
     "run_sbc",
-    "sbc_sparse_model",
 ]
 
 
@@ -225,57 +223,6 @@ def check_sbc(result: SBCResult, level: float = 0.01) -> None:
     validation.check_probability("level", level)
     if not result.p_value >= level:
         raise AssertionError(f"SBC ranks are not uniform: p = {result.p_value:.3g} < {level}")
-
-
-def sbc_sparse_model(
-    model: SparseLinearGaussian, n_sims: int, *, bug: str | None = None, n_post: int = 19,
-    thin: int = 15, n_warmup: int = 300, method: str = "hmc",
-    generator: torch.Generator | None = None,
-) -> SBCResult:
-    """SBC of :func:`lvmkit.inference.sample_posterior` on a sparse model, with planted bugs.
-
-    Ranks every latent and, as an extra column, the log-likelihood ``log p(I | x)``.
-
-    Args:
-        model: The model that generates the simulations.
-        n_sims: Number of simulations (all inferred in one batch).
-        bug: ``None`` (correct code); ``"noise-variance"``: inference assumes half the
-            true noise standard deviation; ``"no-metropolis"``: every HMC proposal is
-            accepted; ``"potential-only"``: the acceptance ratio forgets the kinetic
-            energy.
-        n_post: Posterior draws per simulation (after thinning by ``thin``).
-        thin: Thinning of the chains (draws closer than about 10 iterations are still
-            correlated enough to bend the rank histogram of a 144-latent model).
-        n_warmup: Warm-up iterations.
-        method: The sampler of :func:`~lvmkit.inference.sample_posterior` under test.
-        generator: Source of randomness.
-
-    Returns:
-        :class:`SBCResult`.
-    """
-    from dataclasses import replace
-
-    from lvmkit.inference import sample_posterior
-
-    if not isinstance(model, SparseLinearGaussian):
-        raise TypeError(f"model must be a SparseLinearGaussian, got {validation.describe(model)}")
-    bugs = (None, "noise-variance", "no-metropolis", "potential-only")
-    if bug not in bugs:
-        raise ValueError(f"bug must be one of {bugs}, got {bug!r}")
-    infer_model = replace(model, noise_std=model.noise_std / 2) if bug == "noise-variance" \
-        else model
-    accept = {"no-metropolis": "none", "potential-only": "potential-only"}.get(bug, "metropolis")
-
-    def infer(images):
-        return sample_posterior(infer_model, images, n_samples=n_post, n_warmup=n_warmup,
-                                thin=thin, accept=accept, method=method,
-                                generator=generator).samples
-
-    def loglik(x, images):
-        return -0.5 * (images - x @ model.A.T).square().sum(-1)
-
-    return run_sbc(lambda n: model.sample(n, generator=generator), infer, n_sims,
-                   n_bins=(n_post + 1) // 2 if (n_post + 1) % 10 else 10, quantity=loglik)
 
 
 def run_mmd(x, y, *, n_perm: int = 200, bandwidth: float | None = None,

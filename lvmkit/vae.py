@@ -52,7 +52,6 @@ __all__ = [
     "build_vae",
     "elbo_terms",
     "iw_log_likelihood",
-    "load_cached",
     "make_prior",
     "mmd_rbf",
 ]
@@ -504,30 +503,3 @@ def build_vae(decoder: str, n_pixels: int, n_latents: int, *, prior: str = "norm
         raise ValueError(f"decoder must be bernoulli, made or render, got {decoder!r}")
     enc = GaussianEncoder(n_pixels, n_latents) if n_latents else None
     return VAE(dec, n_latents, enc, prior=prior)
-
-
-def load_cached(name: str, data: str, *, directory=None) -> tuple[VAE, dict]:
-    """Load a part-3 model trained by ``scripts/make_part3.py``.
-
-    Reads ``part3_<data>.json`` (configuration and the metrics stored at save time) and
-    ``part3_<data>.pt`` (float16 state dicts, loaded with ``weights_only=True``), both
-    checked against ``data/MANIFEST.json`` first (:mod:`lvmkit.artifacts`).
-
-    Returns:
-        ``(vae, record)``: the model in float32 and eval mode, and its JSON record
-        (``config``, ``metrics``, ``train_seconds``).
-    """
-    from lvmkit.artifacts import load_json, load_weights
-
-    if data not in ("digits", "shapes"):
-        raise ValueError(f"data must be 'digits' or 'shapes', got {data!r}")
-    records = load_json(f"part3_{data}.json", directory)
-    if name not in records:
-        raise ValueError(f"name must be a model of part3_{data}.json, one of {sorted(records)}; "
-                         f"got {name!r}")
-    rec = records[name]
-    cfg = rec["config"]
-    vae = build_vae(cfg["decoder"], cfg["n_pixels"], cfg["n_latents"], prior=cfg["prior"])
-    weights = load_weights(f"part3_{data}.pt", directory)[name]
-    vae.load_state_dict(weights)
-    return vae.float().eval(), rec

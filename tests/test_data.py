@@ -79,7 +79,7 @@ def test_a_missing_file_is_refused_with_the_regeneration_command(data_copy):
 
 
 def test_load_cached_verifies_the_weights(data_copy, monkeypatch):
-    from lvmkit.vae import load_cached
+    from lvmkit.book.cached_models import load_cached
 
     monkeypatch.setenv("LVMKIT_DATA", str(data_copy))
     vae, rec = load_cached("digits_bernoulli", "digits")

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from lvmkit.diagnostics import sbc_sparse_model
+from lvmkit.book.planted_bugs import sbc_sparse_model
 from lvmkit.inference import sample_posterior
 from lvmkit.models import SparseLinearGaussian
 

@@ -119,7 +119,7 @@ def test_outputs_are_clean(path):
 def test_claims_are_asserted(path):
     sources = "\n".join("".join(c["source"]) for c in code_cells(path))
     assert "check(" in sources or "assert " in sources, (
-        "a chapter closes each claim with a check (lvmkit.reproducibility.check)"
+        "a chapter closes each claim with a check (lvmkit.book.check)"
     )
 
 

@@ -9,7 +9,8 @@ import pytest
 
 import lvmkit
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(lvmkit.__path__))
+MODULES = sorted(m.name.removeprefix("lvmkit.")
+                 for m in pkgutil.walk_packages(lvmkit.__path__, "lvmkit."))
 
 
 def test_version_is_a_version_string():
@@ -18,7 +19,7 @@ def test_version_is_a_version_string():
 
 
 def test_there_are_modules():
-    assert {"models", "estimators", "plotting", "reproducibility"} <= set(MODULES)
+    assert {"models", "estimators", "plotting", "book", "book.notebook"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from lvmkit import plotting
+from lvmkit.book import figures
 
 
 @pytest.fixture(autouse=True)
@@ -28,11 +29,11 @@ def test_image_grids_tile_every_image():
 
 def test_interpolations_one_strip_per_row():
     rows = {"x": np.zeros((5, 16)), "y": np.ones((5, 16))}
-    axes = plotting.plot_interpolations(rows, (4, 4))
+    axes = figures.plot_interpolations(rows, (4, 4))
     assert [ax.get_title(loc="left") for ax in axes] == ["x", "y"]
     assert axes[0].images[0].get_array().shape == (4, 5 * 5 - 1)
     with pytest.raises(ValueError, match="same number"):
-        plotting.plot_interpolations({"x": np.zeros((5, 16)), "y": np.zeros((4, 16))}, (4, 4))
+        figures.plot_interpolations({"x": np.zeros((5, 16)), "y": np.zeros((4, 16))}, (4, 4))
 
 
 def test_posterior_families_draw_posteriors_prior_and_average():
@@ -40,7 +41,7 @@ def test_posterior_families_draw_posteriors_prior_and_average():
     prior = np.exp(-grid**2 / 2) / np.sqrt(2 * np.pi)
     posts = np.stack([prior] * 4)
     families = {"one": (posts, prior), "two": (posts, prior)}
-    axes = plotting.plot_posterior_families(grid, prior, families)
+    axes = figures.plot_posterior_families(grid, prior, families)
     assert len(axes[0].lines) == 4 + 2
     np.testing.assert_allclose(axes[0].lines[4].get_ydata(), prior)
 
@@ -48,10 +49,10 @@ def test_posterior_families_draw_posteriors_prior_and_average():
 def test_salt_and_pepper_scatter_and_colour():
     z = np.random.default_rng(1).normal(size=(30, 2))
     labels = np.arange(30) % 3
-    axes = plotting.plot_salt_and_pepper({"a": z, "b": -z}, labels, cbar_label="digit")
+    axes = figures.plot_salt_and_pepper({"a": z, "b": -z}, labels, cbar_label="digit")
     np.testing.assert_allclose(axes[1].collections[0].get_offsets(), -z)
     with pytest.raises(ValueError, match="shape"):
-        plotting.plot_salt_and_pepper({"a": np.zeros((3, 3))}, np.zeros(3))
+        figures.plot_salt_and_pepper({"a": np.zeros((3, 3))}, np.zeros(3))
 
 
 def test_rate_distortion_points_and_elbo_lines():
@@ -78,13 +79,13 @@ def test_shapes_show_each_image_with_its_factors():
     imgs = np.random.default_rng(2).integers(0, 2, (5, 144)).astype(float)
     factors = np.array([[0, 5, 5, 2.5], [1, 6, 6, 3.0], [0, 4, 4, 2.0],
                         [1, 5, 6, 3.5], [0, 6, 5, 2.2]])
-    axes = plotting.plot_shapes(imgs, factors, (12, 12), n=4, ncols=2)
+    axes = figures.plot_shapes(imgs, factors, (12, 12), n=4, ncols=2)
     assert len(axes) == 4
     np.testing.assert_allclose(axes[1].images[0].get_array(), imgs[1].reshape(12, 12))
     assert axes[0].get_title().startswith("square") and axes[1].get_title().startswith("plus")
     assert "s = 3.0" in axes[1].get_title()
     with pytest.raises(ValueError, match="factors"):
-        plotting.plot_shapes(imgs, factors[:3], (12, 12))
+        figures.plot_shapes(imgs, factors[:3], (12, 12))
 
 
 def test_benchmark_ratios_bar_is_ratio_over_goal():
@@ -96,7 +97,7 @@ def test_benchmark_ratios_bar_is_ratio_over_goal():
         {"label": "slow", "ratio": 1.21, "goal": 1.1, "higher_is_better": False,
          "goal_text": "≤ 1.1"},
     ]
-    ax = plotting.plot_benchmark_ratios(rows)
+    ax = figures.plot_benchmark_ratios(rows)
     widths = [p.get_width() for p in ax.patches]
     np.testing.assert_allclose(widths, [np.log10(1.5), np.log10(1.1 / 1.21)])
     colours = [p.get_facecolor() for p in ax.patches]
@@ -104,6 +105,6 @@ def test_benchmark_ratios_bar_is_ratio_over_goal():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["fast", "none", "slow"]
     assert any("no goal" in t.get_text() for t in ax.texts)
     with pytest.raises(ValueError, match="positive"):
-        plotting.plot_benchmark_ratios([{**rows[0], "ratio": 0.0}])
+        figures.plot_benchmark_ratios([{**rows[0], "ratio": 0.0}])
     with pytest.raises(ValueError, match="empty"):
-        plotting.plot_benchmark_ratios([])
+        figures.plot_benchmark_ratios([])

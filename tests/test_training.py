@@ -7,9 +7,10 @@ import torch
 
 from lvmkit.artifacts import load_json, load_weights
 from lvmkit.datasets import load_digits_binary, load_shapes_split
-from lvmkit.probes import evaluate
+from lvmkit.book.score_table import evaluate
 from lvmkit.training import fit
-from lvmkit.vae import build_vae, load_cached
+from lvmkit.vae import build_vae
+from lvmkit.book.cached_models import load_cached
 
 # Lightning 2.6 calls a torch pytree helper that torch 2.13 deprecates; not our code.
 LIGHTNING_PYTREE = "ignore:.*isinstance\\(treespec, LeafSpec\\).*"

@@ -38,7 +38,6 @@ from lvmkit import (
     plotting,
     priors,
     probes,
-    reproducibility,
     scramble,
     sparse_coding,
     training,
@@ -46,6 +45,11 @@ from lvmkit import (
     vae,
     validation,
 )
+from lvmkit.book import planted_bugs
+from lvmkit.book import score_table
+from lvmkit.book import cached_models
+from lvmkit.book import figures
+from lvmkit.book import notebook as reproducibility
 
 NAN, INF = float("nan"), float("inf")
 F64 = torch.float64
@@ -250,9 +254,9 @@ CASES: list[Case] = [
     C("diagnostics.information_gap_gaussian", "data_cov", "NaN",
       lambda: diagnostics.information_gap_gaussian(LG, nan_like((4, 4)))),
     C("diagnostics.sbc_sparse_model", "bug", "unknown option",
-      lambda: diagnostics.sbc_sparse_model(SLG, 100, bug="typo")),
+      lambda: planted_bugs.sbc_sparse_model(SLG, 100, bug="typo")),
     C("diagnostics.sbc_sparse_model", "model", "wrong type",
-      lambda: diagnostics.sbc_sparse_model(LG, 100)),
+      lambda: planted_bugs.sbc_sparse_model(LG, 100)),
     C("diagnostics.check_sbc", "level", "probability outside [0, 1]",
       lambda: diagnostics.check_sbc(diagnostics.SBCResult(np.zeros((1, 1)), 1, np.ones(1), 1.0),
                                     level=2.0)),
@@ -374,10 +378,10 @@ CASES: list[Case] = [
     C("probes.aggregate_posterior_stats", "x", "other device",
       lambda: probes.aggregate_posterior_stats(VAE2, META)),
     C("probes.evaluate", "x_test", "mismatched size (P)",
-      lambda: probes.evaluate(VAE2, torch.zeros(3, 4), [0, 1, 0], torch.zeros(3, 5), [0, 1, 0],
+      lambda: score_table.evaluate(VAE2, torch.zeros(3, 4), [0, 1, 0], torch.zeros(3, 5), [0, 1, 0],
                               generator=G)),
     C("probes.evaluate", "n_iw", "non-positive count",
-      lambda: probes.evaluate(VAE2, torch.zeros(3, 4), [0, 1, 0], torch.zeros(3, 4), [0, 1, 0],
+      lambda: score_table.evaluate(VAE2, torch.zeros(3, 4), [0, 1, 0], torch.zeros(3, 4), [0, 1, 0],
                               n_iw=0, generator=G)),
     # reproducibility
     C("reproducibility.seed_everything", "seed", "negative",
@@ -496,8 +500,8 @@ CASES: list[Case] = [
       lambda: vae.mmd_rbf(torch.zeros(3, 2), torch.zeros(3, 2, dtype=F64))),
     C("vae.build_vae", "decoder", "unknown option", lambda: vae.build_vae("gan", 4, 2)),
     C("vae.build_vae", "n_pixels", "non-positive count", lambda: vae.build_vae("bernoulli", 0, 2)),
-    C("vae.load_cached", "data", "unknown option", lambda: vae.load_cached("x", "cifar")),
-    C("vae.load_cached", "name", "unknown option", lambda: vae.load_cached("nope", "digits")),
+    C("vae.load_cached", "data", "unknown option", lambda: cached_models.load_cached("x", "cifar")),
+    C("vae.load_cached", "name", "unknown option", lambda: cached_models.load_cached("nope", "digits")),
     # artifacts
     C("artifacts.verify", "name", "wrong type", lambda: artifacts.verify(3)),
     C("artifacts.load_npz", "name", "not in the manifest", lambda: artifacts.load_npz("x.npz")),
@@ -528,33 +532,33 @@ CASES: list[Case] = [
     C("plotting.plot_densities_1d", "grid", "NaN",
       lambda: plotting.plot_densities_1d(np.full(3, NAN), {"a": np.ones(3)})),
     C("plotting.plot_tree_rows", "rows", "mismatched sizes",
-      lambda: plotting.plot_tree_rows({"a": np.zeros((2, 256)), "b": np.zeros((3, 256))})),
-    C("plotting.plot_reflection", "world/model panel", "NaN", lambda: plotting.plot_reflection(
+      lambda: figures.plot_tree_rows({"a": np.zeros((2, 256)), "b": np.zeros((3, 256))})),
+    C("plotting.plot_reflection", "world/model panel", "NaN", lambda: figures.plot_reflection(
         {"a": np.full(256, NAN)}, {"b": np.zeros(256)})),
     C("plotting.plot_learning_curves", "sizes", "Inf",
-      lambda: plotting.plot_learning_curves([1, INF], {"a": np.zeros(2)})),
+      lambda: figures.plot_learning_curves([1, INF], {"a": np.zeros(2)})),
     C("plotting.plot_prior_vs_average_posterior", "prior", "NaN",
-      lambda: plotting.plot_prior_vs_average_posterior(np.full(3, NAN), {"a": np.ones(3)})),
+      lambda: figures.plot_prior_vs_average_posterior(np.full(3, NAN), {"a": np.ones(3)})),
     C("plotting.plot_likelihood_vs_kl", "panels[...][kl]", "NaN",
-      lambda: plotting.plot_likelihood_vs_kl({"p": {
+      lambda: figures.plot_likelihood_vs_kl({"p": {
           "param": np.ones(2), "kl": np.full(2, NAN), "kl_se": np.ones(2), "entropy": 1.0,
           "nll": np.ones(2)}})),
     C("plotting.plot_response_kurtosis", "kurtosis", "NaN",
-      lambda: plotting.plot_response_kurtosis({"a": [NAN, 1.0]})),
-    C("plotting.plot_posterior_tiling", "prior", "NaN", lambda: plotting.plot_posterior_tiling(
+      lambda: figures.plot_response_kurtosis({"a": [NAN, 1.0]})),
+    C("plotting.plot_posterior_tiling", "prior", "NaN", lambda: figures.plot_posterior_tiling(
         GRID, np.full((5, 5), NAN), np.ones((1, 5, 5)))),
     C("plotting.plot_complexity_sweep", "posterior_kl", "Inf",
-      lambda: plotting.plot_complexity_sweep([1.0, 2.0], [INF, 1.0], 1.0)),
-    C("plotting.plot_puzzle", "posteriors", "NaN", lambda: plotting.plot_puzzle(
+      lambda: figures.plot_complexity_sweep([1.0, 2.0], [INF, 1.0], 1.0)),
+    C("plotting.plot_puzzle", "posteriors", "NaN", lambda: figures.plot_puzzle(
         GRID, np.full((2, 5, 5), NAN), np.ones((5, 5)), np.ones((5, 5)))),
     C("plotting.plot_sparse_priors_2d", "alphas", "non-positive",
-      lambda: plotting.plot_sparse_priors_2d([0.0])),
+      lambda: figures.plot_sparse_priors_2d([0.0])),
     C("plotting.plot_tiles", "columns", "NaN", lambda: plotting.plot_tiles(np.full((16, 2), NAN))),
     C("plotting.plot_gabor_r2", "r2", "NaN",
-      lambda: plotting.plot_gabor_r2({"a": [NAN, 0.5]}, 0.5)),
+      lambda: figures.plot_gabor_r2({"a": [NAN, 0.5]}, 0.5)),
     C("plotting.plot_rank_histograms", "results", "empty",
       lambda: plotting.plot_rank_histograms({})),
-    C("plotting.plot_generate_vs_infer", "q_x", "NaN", lambda: plotting.plot_generate_vs_infer(
+    C("plotting.plot_generate_vs_infer", "q_x", "NaN", lambda: figures.plot_generate_vs_infer(
         np.ones(5), np.full(5, NAN), np.ones(5), np.ones(5), epsilon="e", eta="h")),
     C("plotting.plot_marginals", "samples", "Inf",
       lambda: plotting.plot_marginals({"a": [INF, 0.0]})),
@@ -563,18 +567,18 @@ CASES: list[Case] = [
     C("plotting.plot_image_grids", "images", "NaN",
       lambda: plotting.plot_image_grids({"a": np.full((2, 4), NAN)}, (2, 2))),
     C("plotting.plot_interpolations", "rows", "mismatched sizes",
-      lambda: plotting.plot_interpolations({"a": np.zeros((2, 4)), "b": np.zeros((3, 4))},
+      lambda: figures.plot_interpolations({"a": np.zeros((2, 4)), "b": np.zeros((3, 4))},
                                            (2, 2))),
-    C("plotting.plot_posterior_families", "prior", "NaN", lambda: plotting.plot_posterior_families(
+    C("plotting.plot_posterior_families", "prior", "NaN", lambda: figures.plot_posterior_families(
         np.arange(3.0), np.full(3, NAN), {"a": (np.ones((1, 3)), np.ones(3))})),
     C("plotting.plot_salt_and_pepper", "codes", "wrong shape",
-      lambda: plotting.plot_salt_and_pepper({"a": np.zeros((3, 3))}, np.zeros(3))),
+      lambda: figures.plot_salt_and_pepper({"a": np.zeros((3, 3))}, np.zeros(3))),
     C("plotting.plot_rate_distortion", "points", "NaN",
       lambda: plotting.plot_rate_distortion({"a": (NAN, 1.0)})),
     C("plotting.plot_shapes", "factors", "wrong shape",
-      lambda: plotting.plot_shapes(np.zeros((2, 4)), np.zeros((2, 3)), (2, 2))),
+      lambda: figures.plot_shapes(np.zeros((2, 4)), np.zeros((2, 3)), (2, 2))),
     C("plotting.plot_benchmark_ratios", "rows", "non-positive ratio",
-      lambda: plotting.plot_benchmark_ratios([{"label": "a", "ratio": 0.0, "goal": 1.0,
+      lambda: figures.plot_benchmark_ratios([{"label": "a", "ratio": 0.0, "goal": 1.0,
                                                "higher_is_better": True, "goal_text": ""}])),
     C("plotting.new_axes", "ax", "wrong type", lambda: plotting.new_axes("axes")),
 ]
