@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from lvmkit.diagnostics import effective_sample_size as ess  # noqa: F401 (benchmarks' name)
+
 __all__ = [
     "PENALTY",
     "Config",
@@ -184,45 +186,6 @@ def load_average() -> list[float] | None:
         return [round(v, 2) for v in os.getloadavg()]
     except OSError:
         return None
-
-
-def ess(draws: np.ndarray) -> np.ndarray:
-    r"""Effective sample size of each series of a single chain, along axis 0.
-
-    Geyer's initial monotone sequence estimator (as in Stan and ArviZ for one chain):
-    autocorrelations :math:`\rho_t` by FFT, summed in pairs
-    :math:`\Gamma_k = \rho_{2k} + \rho_{2k+1}` while they stay positive, made
-    non-increasing, and :math:`\mathrm{ESS} = S / (-1 + 2 \sum_k \Gamma_k)`, capped at
-    :math:`S \log_{10} S` as Stan does.
-
-    Args:
-        draws: Shape ``(S, ...)``; each trailing index is one series.
-
-    Returns:
-        ESS of shape ``draws.shape[1:]``.
-    """
-    x = np.asarray(draws, dtype=float)
-    S = x.shape[0]
-    if S < 4:
-        raise ValueError(f"need at least 4 draws, got {S}")
-    flat = x.reshape(S, -1)
-    flat = flat - flat.mean(0)
-    nfft = 1 << (2 * S - 1).bit_length()
-    f = np.fft.rfft(flat, n=nfft, axis=0)
-    acov = np.fft.irfft(f * np.conj(f), n=nfft, axis=0)[:S] / S
-    var0 = acov[0]
-    const = var0 <= 0
-    rho = acov / np.where(const, 1.0, var0)
-    n_pairs = S // 2
-    gamma = rho[: 2 * n_pairs].reshape(n_pairs, 2, -1).sum(1)  # (n_pairs, series)
-    positive = np.cumprod(gamma > 0, axis=0).astype(bool)      # initial positive sequence
-    gamma = np.where(positive, gamma, 0.0)
-    gamma = np.minimum.accumulate(np.where(positive, gamma, np.inf), axis=0)
-    gamma = np.where(positive, gamma, 0.0)
-    tau = -1.0 + 2.0 * gamma.sum(0)
-    out = S / np.maximum(tau, 1.0 / np.log10(max(S, 10)))
-    out = np.where(const, np.nan, out)
-    return out.reshape(x.shape[1:])
 
 
 def make_row(

@@ -3,7 +3,7 @@
 Both learn 288 unit-norm atoms for whitened 12x12 patches with the same lasso penalty,
 from the same random initial dictionary, in minibatches of 256. Quality is the
 *held-out* objective: the mean over unseen patches of ``min_x 1/2 |I - A x|^2 +
-lambda |x|_1``, computed for either dictionary by the same exact solver (``lvmkit.inference.lasso``)
+lambda |x|_1``, computed for either dictionary by the same exact solver (``lvmkit.lasso.lasso``)
 (checked against scikit-learn's LARS below).
 
 scikit-learn is driven by ``partial_fit`` one minibatch at a time, which is its
@@ -37,7 +37,7 @@ BATCH = 256
 def heldout_objective(A: torch.Tensor, X: torch.Tensor) -> float:
     """Mean lasso objective per held-out patch at the exact minimiser (active set, KKT
     certified)."""
-    from lvmkit.inference import lasso
+    from lvmkit.lasso import lasso
 
     A = torch.as_tensor(A, dtype=torch.float64)
     return float(lasso(X, A, PENALTY).objective.mean())
@@ -54,7 +54,7 @@ def _checkpoints(n: int) -> list[int]:
 def run(cfg, ctx: dict) -> dict:
     from sklearn.decomposition import MiniBatchDictionaryLearning, sparse_encode
 
-    from lvmkit.inference import lasso_objective
+    from lvmkit.lasso import lasso_objective
     from lvmkit.sparse_coding import learn_dictionary
 
     allp = patches(cfg.dl_train + cfg.dl_test, cfg.patch_side, seed=2)

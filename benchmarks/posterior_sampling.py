@@ -96,7 +96,7 @@ def _nuts(A: np.ndarray, images: np.ndarray, n_warmup: int, n_samples: int):
 
 
 def run(cfg, ctx: dict) -> dict:
-    from lvmkit.inference import sample_posterior
+    from lvmkit.mcmc import sample_posterior
     from lvmkit.models import SparseLinearGaussian
 
     A = dictionary(cfg, ctx)
@@ -125,7 +125,7 @@ def run(cfg, ctx: dict) -> dict:
                           "min_ess_median": float(np.median(min_ess)),
                           "accept_rate": float(res.accept_rate.mean()), "sbc": sbc_lvm,
                           "seconds": summary(times_lvm)}}
-    lv = {"name": "lvmkit.inference.sample_posterior (HMC)", "unit": "ESS/s",
+    lv = {"name": "lvmkit.mcmc.sample_posterior (HMC)", "unit": "ESS/s",
           **summary(lv_rate)}
     lv["figure"] = lv["median"]
     try:

@@ -1,7 +1,7 @@
 """Row 6: scaling of sparse inference and dictionary learning, and FISTA's FLOP rate.
 
-* Inference: time of the exact :func:`~lvmkit.inference.lasso` (its CPU default, the
-  homotopy) and of :func:`~lvmkit.inference.fista` to its tolerance (1e-3, the setting
+* Inference: time of the exact :func:`~lvmkit.lasso.lasso` (its CPU default, the
+  homotopy) and of :func:`~lvmkit.lasso.fista` to its tolerance (1e-3, the setting
   row 1 verifies) as the number of patches grows, with the learned 288-atom
   dictionary; and, as the dictionary grows (unit-norm random dictionaries of 144 to 576
   atoms), FISTA's time per iteration (fixed iteration count) and the lasso's time.
@@ -39,7 +39,7 @@ def matmul_rate(n: int, repeats: int) -> dict:
 
 
 def run(cfg, ctx: dict) -> dict:
-    from lvmkit.inference import fista, lasso
+    from lvmkit.lasso import fista, lasso
     from lvmkit.sparse_coding import learn_dictionary
 
     A = dictionary(cfg, ctx)

@@ -10,8 +10,8 @@ Correctness first: lvmkit's summed objective must be within 1e-4 relative of LAR
 and a scikit-learn method counts as a peer only if it also is (coordinate descent at
 its defaults can stop at ``max_iter`` short of that on a coherent dictionary; then it
 is reported but does not qualify). lvmkit's figure is its exact solver
-:func:`~lvmkit.inference.lasso` at its defaults, which on the CPU is the compiled
-homotopy :func:`~lvmkit.homotopy.lasso_homotopy` (every image carries a KKT
+:func:`~lvmkit.lasso.lasso` at its defaults, which on the CPU is the compiled
+homotopy :func:`~lvmkit.lasso.lasso_homotopy` (every image carries a KKT
 certificate). Its pure-torch active-set solver and batched FISTA are also timed (once)
 and recorded in the details: FISTA's stopping tolerance starts loose (1e-3) and is
 tightened tenfold until it too is within 1e-4 of LARS. scikit-learn runs with its
@@ -40,13 +40,13 @@ TITLE = "Sparse inference (lasso MAP)"
 GOAL = {"text": ">= 10x faster than the fastest sklearn method", "value": 10.0,
         "higher_is_better": True}
 REL_TOL = 1e-4
-LASSO_TOL = 1e-9  # lvmkit.inference.lasso's KKT tolerance (its default)
+LASSO_TOL = 1e-9  # lvmkit.lasso.lasso's KKT tolerance (its default)
 
 
 def run(cfg, ctx: dict) -> dict:
     from sklearn.decomposition import sparse_encode
 
-    from lvmkit.inference import fista, lasso, lasso_objective
+    from lvmkit.lasso import fista, lasso, lasso_objective
 
     X = patches(cfg.n_patches, cfg.patch_side)
     A = dictionary(cfg, ctx)
@@ -91,7 +91,7 @@ def run(cfg, ctx: dict) -> dict:
     best = min(qualified, key=lambda k: peers[k]["median"])
     peer = {"name": f"sklearn sparse_encode ({best})", "figure": peers[best]["median"],
             "unit": "s", **peers[best]}
-    lvm = {"name": "lvmkit.inference.lasso (homotopy)", "figure": summary(t_lvm)["median"],
+    lvm = {"name": "lvmkit.lasso.lasso (homotopy)", "figure": summary(t_lvm)["median"],
            "unit": "s", **summary(t_lvm)}
     per_patch = (res.objective.numpy() - lasso_objective(X, A, torch.as_tensor(U_lars),
                                                          lam).numpy())

@@ -17,6 +17,8 @@ returns a ``NamedTuple``, and the matching ``check_*`` function raises
   with a chi-square test per latent (Bonferroni over latents).
 * :func:`run_mmd`: unbiased squared maximum mean discrepancy with a permutation p-value,
   the two-sample distance used for epsilon (model marginal vs data).
+* :func:`effective_sample_size`: the effective sample size of a chain (Geyer's initial
+  monotone sequence), for the sampler benchmarks.
 * :func:`information_gap_gaussian`: the exact decomposition
   ``E KL(q(x|I) || r) = E KL(q(x|I) || q) + KL(q || r)`` for a linear Gaussian model.
 """
@@ -35,6 +37,7 @@ from lvmkit import validation
 from lvmkit.models import LinearGaussian, SparseLinearGaussian
 
 __all__ = [
+    "effective_sample_size",
     "AveragePosteriorResult",
     "InformationGap",
     "MMDResult",
@@ -260,6 +263,43 @@ def run_mmd(x, y, *, n_perm: int = 200, bandwidth: float | None = None,
     g = torch.Generator().manual_seed(seed)
     null = np.array([stat(torch.randperm(len(z), generator=g)) for _ in range(n_perm)])
     return MMDResult(obs, float((1 + (null >= obs).sum()) / (1 + n_perm)), h)
+
+
+def effective_sample_size(draws: np.ndarray) -> np.ndarray:
+    r"""Effective sample size of each series of a single chain, along axis 0.
+
+    Geyer's initial monotone sequence estimator (as in Stan and ArviZ for one chain):
+    autocorrelations :math:`\rho_t` by FFT, summed in pairs
+    :math:`\Gamma_k = \rho_{2k} + \rho_{2k+1}` while they stay positive, made
+    non-increasing, and :math:`\mathrm{ESS} = S / (-1 + 2 \sum_k \Gamma_k)`, capped at
+    :math:`S \log_{10} S` as Stan does.
+
+    Args:
+        draws: Shape ``(S, ...)``; each trailing index is one series.
+
+    Returns:
+        ESS of shape ``draws.shape[1:]``.
+    """
+    x = validation.as_float_array("draws", draws, min_rows=4)
+    S = x.shape[0]
+    flat = x.reshape(S, -1)
+    flat = flat - flat.mean(0)
+    nfft = 1 << (2 * S - 1).bit_length()
+    f = np.fft.rfft(flat, n=nfft, axis=0)
+    acov = np.fft.irfft(f * np.conj(f), n=nfft, axis=0)[:S] / S
+    var0 = acov[0]
+    const = var0 <= 0
+    rho = acov / np.where(const, 1.0, var0)
+    n_pairs = S // 2
+    gamma = rho[: 2 * n_pairs].reshape(n_pairs, 2, -1).sum(1)  # (n_pairs, series)
+    positive = np.cumprod(gamma > 0, axis=0).astype(bool)      # initial positive sequence
+    gamma = np.where(positive, gamma, 0.0)
+    gamma = np.minimum.accumulate(np.where(positive, gamma, np.inf), axis=0)
+    gamma = np.where(positive, gamma, 0.0)
+    tau = -1.0 + 2.0 * gamma.sum(0)
+    out = S / np.maximum(tau, 1.0 / np.log10(max(S, 10)))
+    out = np.where(const, np.nan, out)
+    return out.reshape(x.shape[1:])
 
 
 def information_gap_gaussian(model: LinearGaussian, data_cov: torch.Tensor) -> InformationGap:

@@ -132,8 +132,8 @@ class SparseLinearGaussian:
     With ``alpha = 2`` it is a :class:`LinearGaussian` with prior standard deviation
     ``s / sqrt(2)`` (see :meth:`as_linear_gaussian`); otherwise neither the marginal
     r(I) nor the posterior q(x | I) has a closed form, and inference is by
-    optimisation (:func:`lvmkit.inference.fista` for the MAP when ``alpha = 1``) or
-    sampling (:func:`lvmkit.inference.hmc` with :meth:`log_posterior_and_grad`).
+    optimisation (:func:`lvmkit.lasso.fista` for the MAP when ``alpha = 1``) or
+    sampling (:func:`lvmkit.mcmc.hmc` with :meth:`log_posterior_and_grad`).
 
     Args:
         A: Dictionary, shape ``(P, N)`` (columns are the features A_i).

@@ -4,8 +4,8 @@ Dictionary learning (Olshausen & Field 1997) fits ``A`` in the sparse linear Gau
 model by approximate maximum likelihood: alternate
 
 1. inference: the MAP code of each patch, ``x = argmin 1/2 |I - A x|^2 + lambda |x|_1``
-   (exactly, by :func:`lvmkit.inference.lasso`; or approximately by
-   :func:`lvmkit.inference.fista`), and
+   (exactly, by :func:`lvmkit.lasso.lasso`; or approximately by
+   :func:`lvmkit.lasso.fista`), and
 2. learning: a gradient step on ``1/2 |I - A x|^2`` in ``A``, ``A <- A + eta (I - A x)
    x^T``, followed by renormalising every atom to unit length.
 
@@ -27,7 +27,7 @@ import torch
 from scipy.optimize import least_squares
 
 from lvmkit import validation
-from lvmkit.inference import fista, lasso
+from lvmkit.lasso import fista, lasso
 
 __all__ = [
     "DictionaryResult",
@@ -80,8 +80,8 @@ def learn_dictionary(
     r"""Learn a dictionary by alternating MAP inference and gradient steps on ``A``.
 
     At step ``t`` a minibatch of patches is coded: exactly by
-    :func:`~lvmkit.inference.lasso` (``coder="lasso"``, the default), or approximately by
-    ``fista_iter`` iterations of :func:`~lvmkit.inference.fista` (``coder="fista"``).
+    :func:`~lvmkit.lasso.lasso` (``coder="lasso"``, the default), or approximately by
+    ``fista_iter`` iterations of :func:`~lvmkit.lasso.fista` (``coder="fista"``).
     ``method="online"`` then minimises the running average of ``1/2 |I - A x|^2`` over
     all codes so far, atom by atom, under ``|A_i| <= 1`` (the online dictionary learning
     of Mairal, Bach, Ponce & Sapiro 2010; fast and free of a learning rate).

@@ -30,6 +30,9 @@ __all__ = [
     "FLOAT_DTYPES",
     "as_float_array",
     "as_float_tensor",
+    "check_callable",
+    "check_choice",
+    "check_generator",
     "check_gram",
     "check_int",
     "check_nonnegative",
@@ -282,3 +285,27 @@ def check_gram(name: str, gram: torch.Tensor, A: torch.Tensor, *, n_probe: int =
     if not rel <= eps**0.5:  # also NaN
         raise ValueError(f"{name} must equal A^T A of the dictionary A (to rounding, relative "
                          f"{eps**0.5:.1e}), got a relative difference of {rel:.3g}")
+
+
+def check_callable(name: str, value) -> None:
+    """``value`` must be callable (a function, a rule, a log density)."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {describe(value)}")
+
+
+def check_generator(name: str, generator, *, required: bool = False) -> None:
+    """``generator`` must be a ``torch.Generator`` (or ``None`` unless ``required``).
+
+    The one type of randomness in lvmkit's torch code (CONTRIBUTING.md, *Randomness*).
+    """
+    if generator is None and not required:
+        return
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator, got {describe(generator)}")
+
+
+def check_choice(name: str, value, choices: tuple) -> object:
+    """``value`` must be one of ``choices`` (an option given by name)."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value

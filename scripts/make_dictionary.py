@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lvmkit.inference import fista
+from lvmkit.lasso import fista
 from lvmkit.patches import natural_patches
 from lvmkit.sparse_coding import fit_gabor, learn_dictionary, pca_components
 

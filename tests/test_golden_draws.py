@@ -18,11 +18,13 @@ import numpy as np
 import pytest
 import torch
 
-from lvmkit.book.planted_bugs import sbc_sparse_model
-from lvmkit.inference import sample_posterior
+from lvmkit.book.planted_bugs import accept_all, forget_kinetic_energy, sbc_sparse_model
+from lvmkit.mcmc import metropolis, sample_posterior
 from lvmkit.models import SparseLinearGaussian
 
 GOLDEN = Path(__file__).parent / "golden" / "sampler_draws.npz"
+# the acceptance rules, by the names of the string option they replaced (accept=...)
+RULES = {"metropolis": metropolis, "none": accept_all, "potential-only": forget_kinetic_energy}
 CASES = [(m, a) for m in ("hmc", "laplace") for a in ("metropolis", "none", "potential-only")]
 BUGS = (None, "noise-variance", "no-metropolis", "potential-only")
 
@@ -36,7 +38,7 @@ def _draws(method: str, accept: str) -> dict[str, np.ndarray]:
     model = _model()
     g = torch.Generator().manual_seed(11)
     _, images = model.sample(3, generator=g)
-    res = sample_posterior(model, images, n_samples=7, n_warmup=9, thin=2, accept=accept,
+    res = sample_posterior(model, images, n_samples=7, n_warmup=9, thin=2, acceptance=RULES[accept],
                            method=method, generator=g)
     return {"samples": res.samples.numpy(), "step_size": res.step_size.numpy(),
             "after": torch.rand(4, generator=g, dtype=torch.float64).numpy()}

@@ -5,8 +5,8 @@ import pytest
 import torch
 from sklearn.linear_model import lars_path
 
-from lvmkit.homotopy import lasso_homotopy
-from lvmkit.inference import lasso, lasso_objective
+from lvmkit.lasso import lasso_homotopy
+from lvmkit.lasso import lasso, lasso_objective
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 F64 = torch.float64
@@ -16,12 +16,12 @@ F64 = torch.float64
 def no_fallback(monkeypatch):
     """Fail if the homotopy hands any image to the active-set solver: the certificate
     must hold for the path itself, or a bug in it would be hidden by the fallback."""
-    import lvmkit.inference
+    import lvmkit.lasso.homotopy
 
     def refuse(*args, **kwargs):
         raise AssertionError("the homotopy fell back to the active-set solver")
 
-    monkeypatch.setattr(lvmkit.inference, "lasso", refuse)
+    monkeypatch.setattr(lvmkit.lasso.homotopy, "lasso_active_set", refuse)
 
 
 def _problem(seed, P=30, N=60, B=40):

@@ -237,7 +237,7 @@ def test_integer_and_half_precision_tensors_are_refused(dtype, where):
     x = torch.zeros(2, 3, dtype=dtype)
     with pytest.raises(TypeError, match="must be a float32 or float64 tensor"):
         if where == "fista":
-            from lvmkit.inference import fista
+            from lvmkit.lasso import fista
 
             fista(torch.zeros(2, 3, dtype=F64), x, 0.1)
         else:

@@ -54,7 +54,7 @@ def test_learn_dictionary_reduces_objective_and_keeps_norms(coder):
 def test_exact_codes_are_the_lasso_minimisers():
     """With coder="lasso" the recorded objective of a step is the exact minimum: one
     step from a given dictionary reports what lasso reports for that minibatch."""
-    from lvmkit.inference import lasso
+    from lvmkit.lasso import lasso
 
     x = natural_patches(500, 8, seed=1).patches
     A0 = torch.randn(64, 96, generator=torch.Generator().manual_seed(1), dtype=torch.float64)

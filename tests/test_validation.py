@@ -30,8 +30,6 @@ from lvmkit import (
     diagnostics,
     estimators,
     grid_posteriors,
-    homotopy,
-    inference,
     mixtures,
     models,
     patches,
@@ -45,6 +43,8 @@ from lvmkit import (
     vae,
     validation,
 )
+from lvmkit import lasso
+from lvmkit import mcmc
 from lvmkit.book import planted_bugs
 from lvmkit.book import score_table
 from lvmkit.book import cached_models
@@ -169,71 +169,71 @@ CASES: list[Case] = [
     C("estimators.kl_histogram_1d", "bins", "non-positive count",
       lambda: estimators.kl_histogram_1d(np.arange(10.0), np.arange(10.0), bins=0)),
     # inference
-    C("inference.fista", "images", "mismatched size (P)",
-      lambda: inference.fista(IMG[:, :3], A, 0.1)),
-    C("inference.fista", "A", "NaN", lambda: inference.fista(IMG, nan_like((4, 3)), 0.1)),
-    C("inference.fista", "A", "integer tensor",
-      lambda: inference.fista(IMG, torch.ones(4, 3, dtype=torch.int32), 0.1)),
-    C("inference.fista", "penalty", "negative", lambda: inference.fista(IMG, A, -1.0)),
-    C("inference.fista", "images", "other device", lambda: inference.fista(META, A, 0.1)),
-    C("inference.fista", "x0", "wrong shape",
-      lambda: inference.fista(IMG, A, 0.1, x0=torch.zeros(2, 4, dtype=F64))),
-    C("inference.fista", "gram", "inconsistent with A", lambda: inference.fista(IMG, A, 0.1,
+    C("lasso.fista", "images", "mismatched size (P)",
+      lambda: lasso.fista(IMG[:, :3], A, 0.1)),
+    C("lasso.fista", "A", "NaN", lambda: lasso.fista(IMG, nan_like((4, 3)), 0.1)),
+    C("lasso.fista", "A", "integer tensor",
+      lambda: lasso.fista(IMG, torch.ones(4, 3, dtype=torch.int32), 0.1)),
+    C("lasso.fista", "penalty", "negative", lambda: lasso.fista(IMG, A, -1.0)),
+    C("lasso.fista", "images", "other device", lambda: lasso.fista(META, A, 0.1)),
+    C("lasso.fista", "x0", "wrong shape",
+      lambda: lasso.fista(IMG, A, 0.1, x0=torch.zeros(2, 4, dtype=F64))),
+    C("lasso.fista", "gram", "inconsistent with A", lambda: lasso.fista(IMG, A, 0.1,
                                                                               gram=2 * A.T @ A)),
-    C("inference.fista", "images", "empty", lambda: inference.fista(IMG[:0], A, 0.1)),
-    C("inference.lasso", "images", "mismatched size (P)",
-      lambda: inference.lasso(torch.zeros(2, 5, dtype=torch.float64), A, 0.1)),
-    C("inference.lasso", "A", "NaN", lambda: inference.lasso(IMG, nan_like((4, 3)), 0.1)),
-    C("inference.lasso", "penalty", "negative", lambda: inference.lasso(IMG, A, -1.0)),
-    C("inference.lasso", "tol", "non-positive", lambda: inference.lasso(IMG, A, 0.1, tol=0.0)),
-    C("inference.lasso", "max_add", "non-positive count",
-      lambda: inference.lasso(IMG, A, 0.1, max_add=0)),
-    C("inference.lasso", "x0", "wrong shape",
-      lambda: inference.lasso(IMG, A, 0.1, x0=torch.zeros(1, 3, dtype=torch.float64))),
-    C("inference.lasso", "images", "other device", lambda: inference.lasso(META, A, 0.1)),
-    C("inference.lasso", "solver", "unknown name",
-      lambda: inference.lasso(IMG, A, 0.1, solver="lars")),
-    C("inference.lasso", "gram", "inconsistent with A",
-      lambda: inference.lasso(IMG, A, 0.1, solver="active_set", gram=A.T @ A + 0.1)),
-    C("homotopy.lasso_homotopy", "images", "mismatched size (P)",
-      lambda: homotopy.lasso_homotopy(torch.zeros(2, 5, dtype=F64), A, 0.1)),
-    C("homotopy.lasso_homotopy", "A", "NaN",
-      lambda: homotopy.lasso_homotopy(IMG, nan_like((4, 3)), 0.1)),
-    C("homotopy.lasso_homotopy", "penalty", "negative",
-      lambda: homotopy.lasso_homotopy(IMG, A, -1.0)),
-    C("homotopy.lasso_homotopy", "tol", "non-positive",
-      lambda: homotopy.lasso_homotopy(IMG, A, 0.1, tol=0.0)),
-    C("homotopy.lasso_homotopy", "max_steps", "non-positive count",
-      lambda: homotopy.lasso_homotopy(IMG, A, 0.1, max_steps=0)),
-    C("homotopy.lasso_homotopy", "n_threads", "non-positive count",
-      lambda: homotopy.lasso_homotopy(IMG, A, 0.1, n_threads=0)),
-    C("homotopy.lasso_homotopy", "gram", "wrong shape",
-      lambda: homotopy.lasso_homotopy(IMG, A, 0.1, gram=torch.zeros(2, 2, dtype=F64))),
-    C("homotopy.lasso_homotopy", "gram", "inconsistent with A",
-      lambda: homotopy.lasso_homotopy(IMG, A, 0.1, gram=torch.eye(3, dtype=F64))),
-    C("homotopy.lasso_homotopy", "images", "other device",
-      lambda: homotopy.lasso_homotopy(META, A, 0.1)),
-    C("inference.lasso_objective", "x", "mismatched size (N)",
-      lambda: inference.lasso_objective(IMG, A, torch.zeros(2, 2, dtype=F64), 0.1)),
-    C("inference.hmc", "x0", "wrong ndim", lambda: inference.hmc(_f, torch.zeros(3), n_samples=2)),
-    C("inference.hmc", "x0", "NaN", lambda: inference.hmc(_f, nan_like((2, 2)), n_samples=2)),
-    C("inference.hmc", "step_size", "non-positive",
-      lambda: inference.hmc(_f, torch.zeros(2, 2), n_samples=2, step_size=0.0)),
-    C("inference.hmc", "target_accept", "probability outside (0, 1)",
-      lambda: inference.hmc(_f, torch.zeros(2, 2), n_samples=2, target_accept=1.5)),
-    C("inference.hmc", "precond", "near-singular", lambda: inference.hmc(
+    C("lasso.fista", "images", "empty", lambda: lasso.fista(IMG[:0], A, 0.1)),
+    C("lasso.lasso", "images", "mismatched size (P)",
+      lambda: lasso.lasso(torch.zeros(2, 5, dtype=torch.float64), A, 0.1)),
+    C("lasso.lasso", "A", "NaN", lambda: lasso.lasso(IMG, nan_like((4, 3)), 0.1)),
+    C("lasso.lasso", "penalty", "negative", lambda: lasso.lasso(IMG, A, -1.0)),
+    C("lasso.lasso", "tol", "non-positive", lambda: lasso.lasso(IMG, A, 0.1, tol=0.0)),
+    C("lasso.lasso", "max_add", "non-positive count",
+      lambda: lasso.lasso(IMG, A, 0.1, max_add=0)),
+    C("lasso.lasso", "x0", "wrong shape",
+      lambda: lasso.lasso(IMG, A, 0.1, x0=torch.zeros(1, 3, dtype=torch.float64))),
+    C("lasso.lasso", "images", "other device", lambda: lasso.lasso(META, A, 0.1)),
+    C("lasso.lasso", "solver", "unknown name",
+      lambda: lasso.lasso(IMG, A, 0.1, solver="lars")),
+    C("lasso.lasso", "gram", "inconsistent with A",
+      lambda: lasso.lasso(IMG, A, 0.1, solver="active_set", gram=A.T @ A + 0.1)),
+    C("lasso.lasso_homotopy", "images", "mismatched size (P)",
+      lambda: lasso.lasso_homotopy(torch.zeros(2, 5, dtype=F64), A, 0.1)),
+    C("lasso.lasso_homotopy", "A", "NaN",
+      lambda: lasso.lasso_homotopy(IMG, nan_like((4, 3)), 0.1)),
+    C("lasso.lasso_homotopy", "penalty", "negative",
+      lambda: lasso.lasso_homotopy(IMG, A, -1.0)),
+    C("lasso.lasso_homotopy", "tol", "non-positive",
+      lambda: lasso.lasso_homotopy(IMG, A, 0.1, tol=0.0)),
+    C("lasso.lasso_homotopy", "max_steps", "non-positive count",
+      lambda: lasso.lasso_homotopy(IMG, A, 0.1, max_steps=0)),
+    C("lasso.lasso_homotopy", "n_threads", "non-positive count",
+      lambda: lasso.lasso_homotopy(IMG, A, 0.1, n_threads=0)),
+    C("lasso.lasso_homotopy", "gram", "wrong shape",
+      lambda: lasso.lasso_homotopy(IMG, A, 0.1, gram=torch.zeros(2, 2, dtype=F64))),
+    C("lasso.lasso_homotopy", "gram", "inconsistent with A",
+      lambda: lasso.lasso_homotopy(IMG, A, 0.1, gram=torch.eye(3, dtype=F64))),
+    C("lasso.lasso_homotopy", "images", "other device",
+      lambda: lasso.lasso_homotopy(META, A, 0.1)),
+    C("lasso.lasso_objective", "x", "mismatched size (N)",
+      lambda: lasso.lasso_objective(IMG, A, torch.zeros(2, 2, dtype=F64), 0.1)),
+    C("mcmc.hmc", "x0", "wrong ndim", lambda: mcmc.hmc(_f, torch.zeros(3), n_samples=2)),
+    C("mcmc.hmc", "x0", "NaN", lambda: mcmc.hmc(_f, nan_like((2, 2)), n_samples=2)),
+    C("mcmc.hmc", "step_size", "non-positive",
+      lambda: mcmc.hmc(_f, torch.zeros(2, 2), n_samples=2, step_size=0.0)),
+    C("mcmc.hmc", "target_accept", "probability outside (0, 1)",
+      lambda: mcmc.hmc(_f, torch.zeros(2, 2), n_samples=2, target_accept=1.5)),
+    C("mcmc.hmc", "precond", "near-singular", lambda: mcmc.hmc(
         _f, torch.zeros(2, 2, dtype=F64), n_samples=2, precond=torch.ones(2, 2, dtype=F64))),
-    C("inference.hmc", "n_samples", "non-positive count",
-      lambda: inference.hmc(_f, torch.zeros(2, 2), n_samples=0)),
-    C("inference.hmc", "log_prob_and_grad", "returns a scalar log density",
-      lambda: inference.hmc(lambda x: (torch.tensor(0.0), -x), torch.zeros(2, 2), n_samples=2)),
-    C("inference.hmc", "log_prob_and_grad", "NaN at x0",
-      lambda: inference.hmc(lambda x: (torch.full((2,), NAN), -x), torch.zeros(2, 2),
+    C("mcmc.hmc", "n_samples", "non-positive count",
+      lambda: mcmc.hmc(_f, torch.zeros(2, 2), n_samples=0)),
+    C("mcmc.hmc", "log_prob_and_grad", "returns a scalar log density",
+      lambda: mcmc.hmc(lambda x: (torch.tensor(0.0), -x), torch.zeros(2, 2), n_samples=2)),
+    C("mcmc.hmc", "log_prob_and_grad", "NaN at x0",
+      lambda: mcmc.hmc(lambda x: (torch.full((2,), NAN), -x), torch.zeros(2, 2),
                             n_samples=2)),
-    C("inference.sample_posterior", "images", "mismatched size (P)",
-      lambda: inference.sample_posterior(SLG, IMG[:, :2])),
-    C("inference.sample_posterior", "model", "wrong type",
-      lambda: inference.sample_posterior(LG, IMG)),
+    C("mcmc.sample_posterior", "images", "mismatched size (P)",
+      lambda: mcmc.sample_posterior(SLG, IMG[:, :2])),
+    C("mcmc.sample_posterior", "model", "wrong type",
+      lambda: mcmc.sample_posterior(LG, IMG)),
     # diagnostics
     C("diagnostics.run_average_posterior", "samples", "wrong ndim",
       lambda: diagnostics.run_average_posterior(torch.zeros(3, 4), PRIOR2)),
@@ -253,9 +253,9 @@ CASES: list[Case] = [
       lambda: diagnostics.information_gap_gaussian(LG, torch.eye(3))),
     C("diagnostics.information_gap_gaussian", "data_cov", "NaN",
       lambda: diagnostics.information_gap_gaussian(LG, nan_like((4, 4)))),
-    C("diagnostics.sbc_sparse_model", "bug", "unknown option",
+    C("book.planted_bugs.sbc_sparse_model", "bug", "unknown option",
       lambda: planted_bugs.sbc_sparse_model(SLG, 100, bug="typo")),
-    C("diagnostics.sbc_sparse_model", "model", "wrong type",
+    C("book.planted_bugs.sbc_sparse_model", "model", "wrong type",
       lambda: planted_bugs.sbc_sparse_model(LG, 100)),
     C("diagnostics.check_sbc", "level", "probability outside [0, 1]",
       lambda: diagnostics.check_sbc(diagnostics.SBCResult(np.zeros((1, 1)), 1, np.ones(1), 1.0),
@@ -377,22 +377,30 @@ CASES: list[Case] = [
       lambda: probes.aggregate_posterior_stats(VAE2, torch.zeros(3, 4, dtype=F64))),
     C("probes.aggregate_posterior_stats", "x", "other device",
       lambda: probes.aggregate_posterior_stats(VAE2, META)),
-    C("probes.evaluate", "x_test", "mismatched size (P)",
+    C("book.score_table.evaluate", "x_test", "mismatched size (P)",
       lambda: score_table.evaluate(VAE2, torch.zeros(3, 4), [0, 1, 0], torch.zeros(3, 5), [0, 1, 0],
                               generator=G)),
-    C("probes.evaluate", "n_iw", "non-positive count",
+    C("book.score_table.evaluate", "n_iw", "non-positive count",
       lambda: score_table.evaluate(VAE2, torch.zeros(3, 4), [0, 1, 0], torch.zeros(3, 4), [0, 1, 0],
                               n_iw=0, generator=G)),
     # reproducibility
-    C("reproducibility.seed_everything", "seed", "negative",
+    C("book.seed_everything", "seed", "negative",
       lambda: reproducibility.seed_everything(-1)),
-    C("reproducibility.sig", "digits", "non-positive count", lambda: reproducibility.sig(1.0, 0)),
-    C("reproducibility.sig", "x", "not a number", lambda: reproducibility.sig("1.0")),
-    C("reproducibility.record", "name", "not an identifier",
+    C("diagnostics.effective_sample_size", "draws", "fewer than 4 draws",
+      lambda: diagnostics.effective_sample_size(np.zeros((3, 2)))),
+    C("book.replicates", "values", "empty", lambda: reproducibility.replicates([])),
+    C("book.check_replicates", "values", "NaN",
+      lambda: reproducibility.check_replicates([1.0, float("nan")], "m", above=0.0)),
+    C("plotting.as_array", "x", "not numbers", lambda: plotting.as_array(["a"], "x")),
+    C("plotting.tile_images", "images", "empty",
+      lambda: plotting.tile_images(np.zeros((0, 4)), (2, 2), 2)),
+    C("book.sig", "digits", "non-positive count", lambda: reproducibility.sig(1.0, 0)),
+    C("book.sig", "x", "not a number", lambda: reproducibility.sig("1.0")),
+    C("book.record", "name", "not an identifier",
       lambda: reproducibility.record("a b", 1.0)),
-    C("reproducibility.record", "x", "not a number", lambda: reproducibility.record("a", [1.0])),
-    C("reproducibility.check", "message", "empty", lambda: reproducibility.check(True, "")),
-    C("reproducibility.check", "condition", "array of several values",
+    C("book.record", "x", "not a number", lambda: reproducibility.record("a", [1.0])),
+    C("book.check", "message", "empty", lambda: reproducibility.check(True, "")),
+    C("book.check", "condition", "array of several values",
       lambda: reproducibility.check(np.array([True, False]), "m")),
     # scramble
     C("scramble.CellScramble", "cells_per_dim", "too small",
@@ -500,8 +508,8 @@ CASES: list[Case] = [
       lambda: vae.mmd_rbf(torch.zeros(3, 2), torch.zeros(3, 2, dtype=F64))),
     C("vae.build_vae", "decoder", "unknown option", lambda: vae.build_vae("gan", 4, 2)),
     C("vae.build_vae", "n_pixels", "non-positive count", lambda: vae.build_vae("bernoulli", 0, 2)),
-    C("vae.load_cached", "data", "unknown option", lambda: cached_models.load_cached("x", "cifar")),
-    C("vae.load_cached", "name", "unknown option", lambda: cached_models.load_cached("nope", "digits")),
+    C("book.cached_models.load_cached", "data", "unknown option", lambda: cached_models.load_cached("x", "cifar")),
+    C("book.cached_models.load_cached", "name", "unknown option", lambda: cached_models.load_cached("nope", "digits")),
     # artifacts
     C("artifacts.verify", "name", "wrong type", lambda: artifacts.verify(3)),
     C("artifacts.load_npz", "name", "not in the manifest", lambda: artifacts.load_npz("x.npz")),
@@ -531,34 +539,34 @@ CASES: list[Case] = [
       lambda: plotting.plot_densities_1d(np.arange(3.0), {"a": np.ones(4)})),
     C("plotting.plot_densities_1d", "grid", "NaN",
       lambda: plotting.plot_densities_1d(np.full(3, NAN), {"a": np.ones(3)})),
-    C("plotting.plot_tree_rows", "rows", "mismatched sizes",
+    C("book.figures.plot_tree_rows", "rows", "mismatched sizes",
       lambda: figures.plot_tree_rows({"a": np.zeros((2, 256)), "b": np.zeros((3, 256))})),
-    C("plotting.plot_reflection", "world/model panel", "NaN", lambda: figures.plot_reflection(
+    C("book.figures.plot_reflection", "world/model panel", "NaN", lambda: figures.plot_reflection(
         {"a": np.full(256, NAN)}, {"b": np.zeros(256)})),
-    C("plotting.plot_learning_curves", "sizes", "Inf",
+    C("book.figures.plot_learning_curves", "sizes", "Inf",
       lambda: figures.plot_learning_curves([1, INF], {"a": np.zeros(2)})),
-    C("plotting.plot_prior_vs_average_posterior", "prior", "NaN",
+    C("book.figures.plot_prior_vs_average_posterior", "prior", "NaN",
       lambda: figures.plot_prior_vs_average_posterior(np.full(3, NAN), {"a": np.ones(3)})),
-    C("plotting.plot_likelihood_vs_kl", "panels[...][kl]", "NaN",
+    C("book.figures.plot_likelihood_vs_kl", "panels[...][kl]", "NaN",
       lambda: figures.plot_likelihood_vs_kl({"p": {
           "param": np.ones(2), "kl": np.full(2, NAN), "kl_se": np.ones(2), "entropy": 1.0,
           "nll": np.ones(2)}})),
-    C("plotting.plot_response_kurtosis", "kurtosis", "NaN",
+    C("book.figures.plot_response_kurtosis", "kurtosis", "NaN",
       lambda: figures.plot_response_kurtosis({"a": [NAN, 1.0]})),
-    C("plotting.plot_posterior_tiling", "prior", "NaN", lambda: figures.plot_posterior_tiling(
+    C("book.figures.plot_posterior_tiling", "prior", "NaN", lambda: figures.plot_posterior_tiling(
         GRID, np.full((5, 5), NAN), np.ones((1, 5, 5)))),
-    C("plotting.plot_complexity_sweep", "posterior_kl", "Inf",
+    C("book.figures.plot_complexity_sweep", "posterior_kl", "Inf",
       lambda: figures.plot_complexity_sweep([1.0, 2.0], [INF, 1.0], 1.0)),
-    C("plotting.plot_puzzle", "posteriors", "NaN", lambda: figures.plot_puzzle(
+    C("book.figures.plot_puzzle", "posteriors", "NaN", lambda: figures.plot_puzzle(
         GRID, np.full((2, 5, 5), NAN), np.ones((5, 5)), np.ones((5, 5)))),
-    C("plotting.plot_sparse_priors_2d", "alphas", "non-positive",
+    C("book.figures.plot_sparse_priors_2d", "alphas", "non-positive",
       lambda: figures.plot_sparse_priors_2d([0.0])),
     C("plotting.plot_tiles", "columns", "NaN", lambda: plotting.plot_tiles(np.full((16, 2), NAN))),
-    C("plotting.plot_gabor_r2", "r2", "NaN",
+    C("book.figures.plot_gabor_r2", "r2", "NaN",
       lambda: figures.plot_gabor_r2({"a": [NAN, 0.5]}, 0.5)),
     C("plotting.plot_rank_histograms", "results", "empty",
       lambda: plotting.plot_rank_histograms({})),
-    C("plotting.plot_generate_vs_infer", "q_x", "NaN", lambda: figures.plot_generate_vs_infer(
+    C("book.figures.plot_generate_vs_infer", "q_x", "NaN", lambda: figures.plot_generate_vs_infer(
         np.ones(5), np.full(5, NAN), np.ones(5), np.ones(5), epsilon="e", eta="h")),
     C("plotting.plot_marginals", "samples", "Inf",
       lambda: plotting.plot_marginals({"a": [INF, 0.0]})),
@@ -566,18 +574,18 @@ CASES: list[Case] = [
       lambda: plotting.plot_trajectories([1, 2], {"a": [NAN, 1.0]})),
     C("plotting.plot_image_grids", "images", "NaN",
       lambda: plotting.plot_image_grids({"a": np.full((2, 4), NAN)}, (2, 2))),
-    C("plotting.plot_interpolations", "rows", "mismatched sizes",
+    C("book.figures.plot_interpolations", "rows", "mismatched sizes",
       lambda: figures.plot_interpolations({"a": np.zeros((2, 4)), "b": np.zeros((3, 4))},
                                            (2, 2))),
-    C("plotting.plot_posterior_families", "prior", "NaN", lambda: figures.plot_posterior_families(
+    C("book.figures.plot_posterior_families", "prior", "NaN", lambda: figures.plot_posterior_families(
         np.arange(3.0), np.full(3, NAN), {"a": (np.ones((1, 3)), np.ones(3))})),
-    C("plotting.plot_salt_and_pepper", "codes", "wrong shape",
+    C("book.figures.plot_salt_and_pepper", "codes", "wrong shape",
       lambda: figures.plot_salt_and_pepper({"a": np.zeros((3, 3))}, np.zeros(3))),
     C("plotting.plot_rate_distortion", "points", "NaN",
       lambda: plotting.plot_rate_distortion({"a": (NAN, 1.0)})),
-    C("plotting.plot_shapes", "factors", "wrong shape",
+    C("book.figures.plot_shapes", "factors", "wrong shape",
       lambda: figures.plot_shapes(np.zeros((2, 4)), np.zeros((2, 3)), (2, 2))),
-    C("plotting.plot_benchmark_ratios", "rows", "non-positive ratio",
+    C("book.figures.plot_benchmark_ratios", "rows", "non-positive ratio",
       lambda: figures.plot_benchmark_ratios([{"label": "a", "ratio": 0.0, "goal": 1.0,
                                                "higher_is_better": True, "goal_text": ""}])),
     C("plotting.new_axes", "ax", "wrong type", lambda: plotting.new_axes("axes")),
@@ -590,6 +598,18 @@ EXEMPT = {
     "artifacts.ArtifactError": "an exception class",
     "validation.describe": "formats any object for an error message; accepts every input",
 }
+# The building blocks of the samplers and solvers: called by the validated entry points
+# (hmc, sample_posterior, lasso) on inputs those have checked; a wrong input to them is a
+# programming error inside lvmkit, not a user's.
+EXEMPT.update({f"mcmc.{n}": "a building block of hmc / sample_posterior" for n in (
+    "ExactKinkSplitting", "Leapfrog", "acceptance_probability",
+    "adapt_step_size", "build_step", "metropolis", "run_chains", "select", "v_flow")})
+EXEMPT.update({f"lasso.{n}": "a building block of lasso (which validates)" for n in (
+    "certificate_threshold", "kkt_violation", "lasso_active_set")})
+EXEMPT.update({f"book.planted_bugs.{n}": "an acceptance rule (a building block)" for n in (
+    "accept_all", "forget_kinetic_energy")})
+EXEMPT.update({f"validation.{n}": "a checker itself (tests/test_validation.py tests it)"
+               for n in ("check_callable", "check_choice", "check_generator")})
 
 RESULTS: list[tuple[Case, str]] = []
 
@@ -622,17 +642,29 @@ def test_invalid_input_is_refused_with_a_message_naming_the_argument(case):
     plt.close("all")
 
 
+def _public_modules():
+    """Every lvmkit module whose names its package's front door does not re-export."""
+    out = []
+    for info in pkgutil.walk_packages(lvmkit.__path__, "lvmkit."):
+        module = importlib.import_module(info.name)
+        parent = importlib.import_module(info.name.rsplit(".", 1)[0])
+        if parent is not lvmkit and all(getattr(parent, n, None) is getattr(module, n)
+                                        for n in module.__all__):
+            continue  # re-exported by the front door: listed under the package's name
+        out.append((info.name.removeprefix("lvmkit."), module))
+    return out
+
+
 def public_callables():
     """(module.name, object) for every public function or class of every lvmkit module."""
     out = []
-    for info in pkgutil.iter_modules(lvmkit.__path__):
-        module = importlib.import_module(f"lvmkit.{info.name}")
+    for mod_name, module in _public_modules():
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isclass(obj) and issubclass(obj, tuple):
                 continue  # NamedTuple results: built by lvmkit, not from user input
             if callable(obj):  # functions, classes, lru_cache-wrapped functions
-                out.append((f"{info.name}.{name}", obj))
+                out.append((f"{mod_name}.{name}", obj))
     return out
 
 

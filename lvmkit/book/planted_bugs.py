@@ -14,12 +14,30 @@ import torch
 
 from lvmkit import validation
 from lvmkit.diagnostics import SBCResult, run_sbc
-from lvmkit.inference import sample_posterior
+from lvmkit.mcmc import EnergyChange, acceptance_probability, metropolis, sample_posterior
 from lvmkit.models import SparseLinearGaussian
 
-__all__ = ["BUGS", "sbc_sparse_model"]
+__all__ = ["BUGS", "accept_all", "forget_kinetic_energy", "sbc_sparse_model"]
 
 BUGS = (None, "noise-variance", "no-metropolis", "potential-only")
+
+
+def accept_all(energy: EnergyChange, *, generator: torch.Generator | None = None):
+    """Wrong on purpose: every finite proposal is accepted (unadjusted HMC).
+
+    Draws nothing. The reported probability is still Metropolis's, so acceptance rates
+    read as they would.
+    """
+    return acceptance_probability(energy.log_ratio), energy.proposal_finite
+
+
+def forget_kinetic_energy(energy: EnergyChange, *, generator: torch.Generator | None = None):
+    """Wrong on purpose: the Metropolis test on the target's log ratio alone."""
+    return metropolis(energy._replace(log_ratio=energy.potential_log_ratio),
+                      generator=generator)
+
+
+_ACCEPTANCE = {"no-metropolis": accept_all, "potential-only": forget_kinetic_energy}
 
 
 def sbc_sparse_model(
@@ -27,7 +45,7 @@ def sbc_sparse_model(
     thin: int = 15, n_warmup: int = 300, method: str = "hmc",
     generator: torch.Generator | None = None,
 ) -> SBCResult:
-    """SBC of :func:`~lvmkit.inference.sample_posterior` on a sparse model, bugs planted.
+    """SBC of :func:`~lvmkit.mcmc.sample_posterior` on a sparse model, bugs planted.
 
     Ranks every latent and, as an extra column, the log-likelihood ``log p(I | x)``.
 
@@ -42,7 +60,7 @@ def sbc_sparse_model(
         thin: Thinning of the chains (draws closer than about 10 iterations are still
             correlated enough to bend the rank histogram of a 144-latent model).
         n_warmup: Warm-up iterations.
-        method: The sampler of :func:`~lvmkit.inference.sample_posterior` under test.
+        method: The sampler of :func:`~lvmkit.mcmc.sample_posterior` under test.
         generator: Source of randomness.
 
     Returns:
@@ -54,11 +72,11 @@ def sbc_sparse_model(
         raise ValueError(f"bug must be one of {BUGS}, got {bug!r}")
     infer_model = replace(model, noise_std=model.noise_std / 2) if bug == "noise-variance" \
         else model
-    accept = {"no-metropolis": "none", "potential-only": "potential-only"}.get(bug, "metropolis")
+    acceptance = _ACCEPTANCE.get(bug, metropolis)
 
     def infer(images):
         return sample_posterior(infer_model, images, n_samples=n_post, n_warmup=n_warmup,
-                                thin=thin, accept=accept, method=method,
+                                thin=thin, acceptance=acceptance, method=method,
                                 generator=generator).samples
 
     def loglik(x, images):

@@ -18,7 +18,7 @@ support of ``k`` atoms. A sparse code (a few dozen atoms of hundreds) is reached
 few dozen pieces, which is why this beats iterative solvers on natural-image patches.
 
 At the end the coefficients are recomputed exactly on the final support and signs, and
-every image carries the same optimality certificate as :func:`lvmkit.inference.lasso`:
+every image carries the same optimality certificate as :func:`lvmkit.lasso.lasso`:
 the largest violation of ``|c_j - lambda sign x_j| = 0`` on the support and
 ``|c_j| <= lambda`` off it. An atom whose column is (numerically) in the span of the
 support is passed over when it would join (a duplicated atom, or ``lambda = 0`` with
@@ -39,6 +39,8 @@ import numpy as np
 import torch
 
 from lvmkit import validation
+from lvmkit.lasso.active_set import lasso_active_set
+from lvmkit.lasso.core import LassoResult, certificate_threshold, kkt_violation
 
 __all__ = ["lasso_homotopy"]
 
@@ -52,7 +54,7 @@ def lasso_homotopy(
 ):
     r"""Solve ``B`` lasso problems exactly by following each one's regularisation path.
 
-    Same problem, result type and certificate as :func:`lvmkit.inference.lasso`
+    Same problem, result type and certificate as :func:`lvmkit.lasso.lasso`
     (``1/2 |I - A x|^2 + lambda |x|_1`` per row), computed in float64 on the CPU
     (inputs on another device are copied there, and the results back).
 
@@ -61,19 +63,17 @@ def lasso_homotopy(
         A: Dictionary, shape ``(P, N)``.
         penalty: ``lambda >= 0``.
         tol: Optimality tolerance of the certificate (relative to the problem's scale,
-            as in :func:`lvmkit.inference.lasso`, which computes the certificate for both).
+            as in :func:`lvmkit.lasso.lasso`, which computes the certificate for both).
         max_steps: Most linear pieces per image (default ``4 N + 20``); an image that
             needs more is finished by the active-set solver.
         gram: Optional precomputed ``A^T A``.
         n_threads: Threads over blocks of images (default ``torch.get_num_threads()``).
 
     Returns:
-        :class:`lvmkit.inference.LassoResult` (``n_iter``: pieces of the longest path),
+        :class:`lvmkit.lasso.LassoResult` (``n_iter``: pieces of the longest path),
         with tensors of ``A``'s dtype on ``A``'s device (for float32 inputs the
         certificate is that of the float64 solution before rounding).
     """
-    from lvmkit.inference import LassoResult, _kkt, _threshold, lasso
-
     _validate(images, A, penalty, tol, max_steps, gram, n_threads)
     dtype, device = torch.as_tensor(A).dtype, torch.as_tensor(A).device
 
@@ -107,11 +107,11 @@ def lasso_homotopy(
         with ThreadPoolExecutor(n_blocks) as pool:
             list(pool.map(solve, range(n_blocks)))
     x, obj_t = torch.from_numpy(X), torch.from_numpy(obj)
-    kkt_t = _kkt(torch.from_numpy(C0), G, x, lam)  # the certificate every solver reports
-    thr = _threshold(tol, torch.float64, N)
+    kkt_t = kkt_violation(torch.from_numpy(C0), G, x, lam)  # the certificate every solver reports
+    thr = certificate_threshold(tol, torch.float64, N)
     left = kkt_t > thr
     if bool(left.any()):  # rare: the active-set solver finishes from where the path stopped
-        res = lasso(I64[left], A64, lam, tol=tol, solver="active_set", x0=x[left], gram=G)
+        res = lasso_active_set(I64[left], A64, lam, tol=tol, x0=x[left], gram=G)
         x[left], kkt_t[left], obj_t[left] = res.x, res.kkt, res.objective
     return LassoResult(x.to(device, dtype), obj_t.to(device, dtype), int(steps.max(initial=0)),
                        (kkt_t <= thr).to(device), kkt_t.to(device, dtype))
