@@ -34,7 +34,7 @@ from scipy import stats
 from torch.distributions import Distribution, Independent
 
 from lvmkit import validation
-from lvmkit.models import LinearGaussian, SparseLinearGaussian
+from lvmkit.models import LinearGaussian
 
 __all__ = [
     "effective_sample_size",

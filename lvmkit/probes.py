@@ -144,9 +144,7 @@ def aggregate_posterior_stats(model, x: torch.Tensor, n_samples: int = 10, *,
     with :math:`\log q(z) = \mathrm{logsumexp}_m \log q(z \mid x_m) - \log N`. Works for
     any model with the latent model protocol of :mod:`lvmkit.vae` (``n_latents > 0``).
     """
-    from lvmkit.vae import _check_model_data
-
-    x = _check_model_data(model, x)
+    x = validation.as_model_data(model, x)
     n_samples = validation.check_int("n_samples", n_samples, 1)
     n = x.shape[0]
     z, log_q = model.sample_posterior(x, n_samples, generator=generator)  # (S, N, d), (S, N)

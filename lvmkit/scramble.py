@@ -179,6 +179,11 @@ class ScrambledModel:
                              f"{model.n_latents}, got {scramble.n_latents}")
         self.model, self.scramble, self.n_latents = model, scramble, model.n_latents
 
+    @property
+    def n_pixels(self) -> int | None:
+        """P of the wrapped model."""
+        return getattr(self.model, "n_pixels", None)
+
     def prior(self) -> Independent:
         return self.model.prior()
 

@@ -127,11 +127,9 @@ def fit(vae: VAE, x_train: torch.Tensor, *, beta: float = 1.0, mmd_weight: float
 
 def _validate_fit(vae, x_train, beta, mmd_weight, epochs, batch_size, lr) -> None:
     """Every data argument of :func:`fit`, before Lightning starts."""
-    from lvmkit.vae import _check_data, _n_pixels
-
     if not isinstance(vae, VAE):
         raise TypeError(f"vae must be a lvmkit.vae.VAE, got {validation.describe(vae)}")
-    _check_data(x_train, _n_pixels(vae), name="x_train")
+    validation.as_data_batch("x_train", x_train, vae.n_pixels)
     validation.check_int("epochs", epochs, 1)
     validation.check_int("batch_size", batch_size, 1)
     validation.check_nonnegative("beta", beta)

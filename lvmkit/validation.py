@@ -29,12 +29,15 @@ import torch
 __all__ = [
     "FLOAT_DTYPES",
     "as_float_array",
+    "as_data_batch",
     "as_float_tensor",
+    "as_model_data",
     "check_callable",
     "check_choice",
     "check_generator",
     "check_gram",
     "check_int",
+    "check_int_sizes",
     "check_nonnegative",
     "check_positive",
     "check_probability",
@@ -309,3 +312,41 @@ def check_choice(name: str, value, choices: tuple) -> object:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+def check_int_sizes(**sizes: int) -> None:
+    """Every keyword a layer size: an integer >= 1 (``check_int_sizes(n_pixels=P, ...)``)."""
+    for name, v in sizes.items():
+        check_int(name, v, 1)
+
+
+def as_data_batch(name: str, x, n_pixels: int | None = None) -> torch.Tensor:
+    """A batch of observations at the public boundary: a finite float32/64 tensor of
+    shape ``(B, P)`` (``P = n_pixels`` where given)."""
+    if not torch.is_tensor(x):
+        raise TypeError(f"{name} must be a tensor of shape (B, {n_pixels or 'P'}), got "
+                        f"{describe(x)}")
+    return as_float_tensor(name, x, shape=("B", n_pixels or "P"))
+
+
+def _reference_tensor(model) -> torch.Tensor | None:
+    """A tensor of the model's (dtype, device): its prior's mean, else a parameter."""
+    if getattr(model, "n_latents", 0):
+        return model.prior().mean
+    inner = getattr(model, "model", model)  # e.g. a ScrambledModel wraps its model
+    params = getattr(inner, "parameters", None)
+    return next(iter(params()), None) if callable(params) else None
+
+
+def as_model_data(model, x, name: str = "x") -> torch.Tensor:
+    """Data for a latent model (the protocol of :mod:`lvmkit.models`): ``x`` of shape
+    ``(B, P)`` (``P = model.n_pixels`` where known), finite, on the model's device and of
+    its dtype (mixed float32/float64 fails deep in torch otherwise)."""
+    ref = _reference_tensor(model)
+    if torch.is_tensor(x) and ref is not None:
+        check_same_device(**{name: x, "model": ref})
+    x = as_data_batch(name, x, getattr(model, "n_pixels", None))
+    if ref is not None and x.dtype != ref.dtype:
+        raise TypeError(f"{name} must have the model's dtype {ref.dtype}, got {x.dtype} "
+                        f"(convert with .to({ref.dtype}) or the model with .double()/.float())")
+    return x

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from lvmkit.treeworld.render import GRID
 from lvmkit.treeworld import (
-    GRID,
     HEIGHT,
     LEAF,
     SKY,

@@ -388,6 +388,8 @@ CASES: list[Case] = [
       lambda: reproducibility.seed_everything(-1)),
     C("diagnostics.effective_sample_size", "draws", "fewer than 4 draws",
       lambda: diagnostics.effective_sample_size(np.zeros((3, 2)))),
+    C("vae.sample_prior", "n", "non-positive count",
+      lambda: vae.sample_prior(vae.make_prior("normal", 2), 0)),
     C("book.replicates", "values", "empty", lambda: reproducibility.replicates([])),
     C("book.check_replicates", "values", "NaN",
       lambda: reproducibility.check_replicates([1.0, float("nan")], "m", above=0.0)),
@@ -604,12 +606,15 @@ EXEMPT = {
 EXEMPT.update({f"mcmc.{n}": "a building block of hmc / sample_posterior" for n in (
     "ExactKinkSplitting", "Leapfrog", "acceptance_probability",
     "adapt_step_size", "build_step", "metropolis", "run_chains", "select", "v_flow")})
+EXEMPT["treeworld.image_log_likelihood"] = ("the inner kernel of the tree world's "
+                                             "likelihoods, on inputs its callers checked")
 EXEMPT.update({f"lasso.{n}": "a building block of lasso (which validates)" for n in (
     "certificate_threshold", "kkt_violation", "lasso_active_set")})
 EXEMPT.update({f"book.planted_bugs.{n}": "an acceptance rule (a building block)" for n in (
     "accept_all", "forget_kinetic_energy")})
 EXEMPT.update({f"validation.{n}": "a checker itself (tests/test_validation.py tests it)"
-               for n in ("check_callable", "check_choice", "check_generator")})
+               for n in ("as_data_batch", "as_model_data", "check_callable", "check_choice",
+                         "check_generator", "check_int_sizes")})
 
 RESULTS: list[tuple[Case, str]] = []
 

@@ -12,7 +12,7 @@ import torch
 
 from lvmkit import validation
 from lvmkit.probes import aggregate_posterior_stats, knn_accuracy, linear_probe_accuracy
-from lvmkit.vae import _check_data, elbo_terms, iw_log_likelihood
+from lvmkit.vae import elbo_terms, iw_log_likelihood
 
 __all__ = ["evaluate"]
 
@@ -31,8 +31,8 @@ def evaluate(model, x_train, y_train, x_test, y_test, *, n_iw: int = 100,
     no latents). A posterior *mean* would let a standardised probe read tiny shifts of the
     mean that carry almost no information when the posteriors are as broad as the prior.
     """
-    x_train = _check_data(x_train, name="x_train")
-    x_test = _check_data(x_test, x_train.shape[1], name="x_test")
+    x_train = validation.as_data_batch("x_train", x_train)
+    x_test = validation.as_data_batch("x_test", x_test, x_train.shape[1])
     validation.check_int("n_iw", n_iw, 1)
     validation.check_int("n_mi_samples", n_mi_samples, 1)
     n = len(x_test)

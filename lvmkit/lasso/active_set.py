@@ -10,7 +10,8 @@ import torch
 from lvmkit.lasso.core import (
     LassoResult,
     _kkt_parts,
-    certificate_threshold, kkt_violation,
+    certificate_threshold,
+    kkt_violation,
     lasso_objective,
 )
 from lvmkit.lasso.fista import fista
