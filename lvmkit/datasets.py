@@ -185,9 +185,7 @@ def make_shapes(n: int, *, size: int = 12, generator: torch.Generator) -> Shapes
         raise ValueError(f"n must be a positive integer, got {n}")
     if size < 8:
         raise ValueError(f"size must be >= 8, got {size}")
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got "
-                        f"{validation.describe(generator)}")
+    validation.check_generator("generator", generator, required=True)
     u = torch.rand(n, 4, generator=generator)
     category = (u[:, 0] < 0.5).float()
     scale = 2.0 + 2.0 * u[:, 1]

@@ -21,15 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp
 
+from lvmkit import validation
+
 __all__ = ["AmortisedEncoder", "BinaryFactorModel", "CategoricalMixture", "binary_configs"]
 
 
-def _rng(generator) -> np.random.Generator:
-    if not isinstance(generator, np.random.Generator):
-        raise ValueError(
-            f"generator must be a numpy.random.Generator, got {type(generator).__name__}"
-        )
-    return generator
 
 
 def _check_binary(name: str, x, n_cols: int | None = None) -> np.ndarray:
@@ -109,7 +105,7 @@ class CategoricalMixture:
 
     def sample(self, n: int, *, generator: np.random.Generator) -> np.ndarray:
         """Draw ``n`` vectors, shape ``(n, D)`` (int)."""
-        rng = _rng(generator)
+        rng = validation.as_numpy_generator("generator", generator)
         k = rng.choice(len(self.weights), size=_check_count("n", n), p=self.weights)
         u = rng.random((len(k), self.probs.shape[1], 1))
         return (u > np.cumsum(self.probs[k], -1)[..., :-1]).sum(-1)
@@ -137,7 +133,7 @@ class CategoricalMixture:
             pseudo_count: Symmetric Dirichlet pseudo-count (> 0) on every table.
             tol: Stop when the mean log-likelihood improves by less than ``tol``.
         """
-        rng = _rng(generator)
+        rng = validation.as_numpy_generator("generator", generator)
         k = _check_count("n_components", n_components)
         v = _check_count("n_values", n_values, 2)
         if not pseudo_count > 0:
@@ -237,7 +233,7 @@ class BinaryFactorModel:
 
     def sample(self, n: int, *, generator: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``(z, images)`` from ``r(z) p(Im | z)``, shapes ``(n, K)`` and ``(n, P)``."""
-        rng = _rng(generator)
+        rng = validation.as_numpy_generator("generator", generator)
         n = _check_count("n", n)
         z = (rng.random((n, self.n_latents)) < self.prior_probs).astype(np.float64)
         x = (rng.random((n, self.n_pixels)) < expit(z @ self.weights.T + self.bias)).astype(
@@ -274,7 +270,7 @@ class BinaryFactorModel:
             ``(model, trace)``: the fitted model and the mean training log-likelihood
             after each iteration, shape ``(n_iter,)``.
         """
-        rng = _rng(generator)
+        rng = validation.as_numpy_generator("generator", generator)
         x = _check_binary("images", images)
         k = _check_count("n_latents", n_latents, 1, 12)
         if not l2 > 0:

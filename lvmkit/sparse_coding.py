@@ -280,6 +280,4 @@ def _validate_learn_dictionary(patches, n_atoms, penalty, n_steps, batch_size, l
         raise ValueError(f"method must be 'online' or 'sgd', got {method!r}")
     if coder not in ("lasso", "fista"):
         raise ValueError(f"coder must be 'lasso' or 'fista', got {coder!r}")
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got "
-                        f"{validation.describe(generator)}")
+    validation.check_generator("generator", generator)

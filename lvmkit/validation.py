@@ -32,6 +32,7 @@ __all__ = [
     "as_data_batch",
     "as_float_tensor",
     "as_model_data",
+    "as_numpy_generator",
     "check_callable",
     "check_choice",
     "check_generator",
@@ -350,3 +351,13 @@ def as_model_data(model, x, name: str = "x") -> torch.Tensor:
         raise TypeError(f"{name} must have the model's dtype {ref.dtype}, got {x.dtype} "
                         f"(convert with .to({ref.dtype}) or the model with .double()/.float())")
     return x
+
+
+def as_numpy_generator(name: str, generator) -> np.random.Generator:
+    """``generator`` must be a ``numpy.random.Generator`` (the NumPy-based modules: the
+    tree world, the mixtures); returned as it is."""
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if generator is None:
+        raise ValueError(f"pass {name}= (a numpy.random.Generator) for reproducible draws")
+    raise ValueError(f"{name} must be a numpy.random.Generator, got {type(generator).__name__}")

@@ -613,7 +613,7 @@ EXEMPT.update({f"lasso.{n}": "a building block of lasso (which validates)" for n
 EXEMPT.update({f"book.planted_bugs.{n}": "an acceptance rule (a building block)" for n in (
     "accept_all", "forget_kinetic_energy")})
 EXEMPT.update({f"validation.{n}": "a checker itself (tests/test_validation.py tests it)"
-               for n in ("as_data_batch", "as_model_data", "check_callable", "check_choice",
+               for n in ("as_data_batch", "as_model_data", "as_numpy_generator", "check_callable", "check_choice",
                          "check_generator", "check_int_sizes")})
 
 RESULTS: list[tuple[Case, str]] = []

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from lvmkit import validation
 from lvmkit.treeworld.pixels import (
     _check_images,
     _check_maps,
     _check_n,
     _check_pixel_on,
     _check_probs,
-    _rng,
     _sample_images,
     image_log_likelihood,
 )
@@ -71,7 +71,7 @@ class FlatFancyModel:
 
     def sample(self, n: int, *, generator: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``(maps, images)`` of shapes ``(n, 256)`` each."""
-        rng = _rng(generator)
+        rng = validation.as_numpy_generator("generator", generator)
         idx = rng.choice(
             len(self.maps), size=_check_n(n), p=np.exp(self.log_probs - logsumexp(self.log_probs))
         )
@@ -128,7 +128,7 @@ class TextureModel:
 
     def sample(self, n: int, *, generator: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``(maps, images)`` of shapes ``(n, 256)`` each."""
-        rng = _rng(generator)
+        rng = validation.as_numpy_generator("generator", generator)
         u = rng.random((_check_n(n), HEIGHT * WIDTH, 1))
         maps = (u > np.cumsum(self.marginals, -1)[None, :, :2]).sum(-1).astype(np.uint8)
         return maps, _sample_images(maps, self.pixel_on, rng)

@@ -45,12 +45,6 @@ def _check_maps(maps) -> np.ndarray:
     return m.astype(np.uint8)
 
 
-def _rng(generator) -> np.random.Generator:
-    if isinstance(generator, np.random.Generator):
-        return generator
-    if generator is None:
-        raise ValueError("pass generator= (a numpy.random.Generator) for reproducible draws")
-    raise ValueError(f"generator must be a numpy.random.Generator, got {type(generator).__name__}")
 
 
 def _check_pixel_on(pixel_on) -> np.ndarray:

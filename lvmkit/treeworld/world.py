@@ -9,13 +9,13 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import logsumexp
 
+from lvmkit import validation
 from lvmkit.treeworld.pixels import (
     _check_images,
     _check_maps,
     _check_n,
     _check_pixel_on,
     _check_probs,
-    _rng,
     _sample_images,
     image_log_likelihood,
 )
@@ -214,7 +214,7 @@ class TreeWorld:
             generator: A ``numpy.random.Generator``.
             species: Fix the species (index or name) instead of drawing it.
         """
-        rng = _rng(generator)
+        rng = validation.as_numpy_generator("generator", generator)
         n = _check_n(n)
         s = (
             np.full(n, self._species(species))
@@ -232,7 +232,7 @@ class TreeWorld:
 
     def sample_images(self, maps, *, generator: np.random.Generator) -> np.ndarray:
         """Render part maps into binary images, shape ``(n, 256)``."""
-        return _sample_images(_check_maps(maps), self.pixel_on, _rng(generator))
+        return _sample_images(_check_maps(maps), self.pixel_on, validation.as_numpy_generator("generator", generator))
 
     # ---- learning -----------------------------------------------------------------------
     @classmethod
