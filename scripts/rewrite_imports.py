@@ -131,6 +131,12 @@ def _lvmkit_from(node) -> bool:
             and (node.module == "lvmkit" or node.module.startswith("lvmkit.")))
 
 
+def _trailing_comment(line: str) -> str:
+    """The ``  # ...`` that ends an import line (a ``noqa``, say), or ``""``."""
+    m = re.search(r"\)?(\s+#.*)$", line)
+    return m.group(1) if m and "'" not in line and '"' not in line else ""
+
+
 def _whole_statement(lines, node, text: str):
     """An edit replacing the statement's lines by ``text`` (dropping them if empty)."""
     if text:
@@ -161,7 +167,9 @@ def _rewrite_from_imports(src: str, mp: Map) -> str:
             groups.setdefault(mod, []).append(name if name == local else f"{name} as {local}")
         if changed:
             indent = _indent(lines[node.lineno - 1])
-            text = "\n".join(_format_from(indent, m, ns) for m, ns in groups.items())
+            comment = _trailing_comment(lines[node.end_lineno - 1])
+            text = "\n".join(_format_from(indent, m, ns) + comment
+                              for m, ns in groups.items())
             edits.append(_whole_statement(lines, node, text))
     return _apply(lines, edits)
 

@@ -72,6 +72,13 @@ def test_every_kind_of_import_and_reference_is_rewritten():
     assert not warnings
 
 
+def test_a_trailing_comment_stays_on_every_line():
+    src = "from lvmkit.probes import evaluate, factor_r2  # noqa: E402\n"
+    out, _ = rw.rewrite_code(src, MAP)
+    assert out == ("from lvmkit.book.score_table import evaluate  # noqa: E402\n"
+                   "from lvmkit.probes import factor_r2  # noqa: E402\n")
+
+
 def test_rewriting_twice_changes_nothing():
     assert rw.rewrite_code(NEW, MAP)[0] == NEW
 

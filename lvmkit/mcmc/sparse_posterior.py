@@ -38,8 +38,8 @@ def sample_posterior(
       latent in a V-shaped potential, which has a closed form however often it crosses
       0; only the smooth Gaussian likelihood is split off as kicks, so the energy error
       stays second order in the step size and long trajectories are accepted.
-    * ``"hmc"``: :func:`~lvmkit.mcmc.hmc` preconditioned with that Gaussian approximation (any
-      ``alpha``). For ``alpha = 1`` its leapfrog crosses the kinks of ``|x_i|``, whose
+    * ``"hmc"``: :func:`~lvmkit.mcmc.hmc` preconditioned with that Gaussian
+      approximation (any ``alpha``). For ``alpha = 1`` its leapfrog crosses the kinks of ``|x_i|``, whose
       energy errors are first order in the step size: the step size shrinks with the
       number of latents and the chains mix slowly.
 

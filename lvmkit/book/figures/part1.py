@@ -1,4 +1,5 @@
-"""One ``plot_*`` function per figure of Part 1 (tree world; the world W, the model M and its posterior Q).
+"""One ``plot_*`` function per figure of Part 1: the tree world, the world W, the
+model M and its posterior Q.
 
 Book-only: each function draws one figure of one chapter. They follow the house
 conventions of :mod:`lvmkit.plotting` (``ax=None`` / ``axes=None``, return the axes,

@@ -1,4 +1,5 @@
-"""One ``plot_*`` function per figure of Part 2 (sparse coding, the Bayes loop, simple and complex posteriors).
+"""One ``plot_*`` function per figure of Part 2: sparse coding, the Bayes loop, simple
+and complex posteriors.
 
 Book-only: each function draws one figure of one chapter. They follow the house
 conventions of :mod:`lvmkit.plotting` (``ax=None`` / ``axes=None``, return the axes,

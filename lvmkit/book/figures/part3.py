@@ -1,4 +1,5 @@
-"""One ``plot_*`` function per figure of Part 3 (VAEs: collapse, salt and pepper, mutual information, training).
+"""One ``plot_*`` function per figure of Part 3: VAEs (collapse, salt and pepper,
+mutual information, training).
 
 Book-only: each function draws one figure of one chapter. They follow the house
 conventions of :mod:`lvmkit.plotting` (``ax=None`` / ``axes=None``, return the axes,
