@@ -37,13 +37,13 @@ from lvmkit import validation
 from lvmkit.models import LinearGaussian
 
 __all__ = [
-    "effective_sample_size",
     "AveragePosteriorResult",
     "InformationGap",
     "MMDResult",
     "SBCResult",
     "check_average_posterior",
     "check_sbc",
+    "effective_sample_size",
     "information_gap_gaussian",
     "run_average_posterior",
     "run_mmd",
@@ -112,8 +112,9 @@ def _marginal_cdf(prior: Distribution) -> Callable[[torch.Tensor], torch.Tensor]
 
 
 def _pit_kl(pit: np.ndarray, n_bins: int) -> np.ndarray:
-    counts = np.stack([np.histogram(pit[:, i], n_bins, (0.0, 1.0))[0]
-                       for i in range(pit.shape[1])], 1).astype(float)
+    counts = np.stack(
+        [np.histogram(pit[:, i], n_bins, (0.0, 1.0))[0] for i in range(pit.shape[1])], 1
+    ).astype(float)
     p = counts / counts.sum(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * np.log(p * n_bins), 0.0)
@@ -121,7 +122,11 @@ def _pit_kl(pit: np.ndarray, n_bins: int) -> np.ndarray:
 
 
 def run_average_posterior(
-    samples: torch.Tensor, prior: Distribution, *, n_bins: int = 20, n_boot: int = 200,
+    samples: torch.Tensor,
+    prior: Distribution,
+    *,
+    n_bins: int = 20,
+    n_boot: int = 200,
     seed: int = 0,
 ) -> AveragePosteriorResult:
     r"""Compare the average posterior q(x) with the prior r(x), latent by latent.
@@ -147,8 +152,9 @@ def run_average_posterior(
     validation.check_int("n_boot", n_boot, 2)
     samples = torch.as_tensor(samples)
     if samples.ndim != 3 or samples.shape[1] < 2:
-        raise ValueError(f"samples must have shape (S, B, N) with B >= 2, got "
-                         f"{tuple(samples.shape)}")
+        raise ValueError(
+            f"samples must have shape (S, B, N) with B >= 2, got {tuple(samples.shape)}"
+        )
     if not torch.isfinite(samples).all():
         raise ValueError("samples must be finite")
     S, B, N = samples.shape
@@ -165,17 +171,24 @@ def run_average_posterior(
     return AveragePosteriorResult(eta, stderr, per_c, u.reshape(S * B, N))
 
 
-def check_average_posterior(result: AveragePosteriorResult, n_stderr: float = 3.0) -> None:
+def check_average_posterior(
+    result: AveragePosteriorResult, n_stderr: float = 3.0
+) -> None:
     """Raise ``AssertionError`` unless ``eta`` is within ``n_stderr`` standard errors of 0."""
     validation.check_positive("n_stderr", n_stderr)
     if not result.eta <= n_stderr * result.stderr:
-        raise AssertionError(f"average posterior differs from the prior: eta = {result.eta:.3g}"
-                             f" > {n_stderr} x {result.stderr:.3g}")
+        raise AssertionError(
+            f"average posterior differs from the prior: eta = {result.eta:.3g}"
+            f" > {n_stderr} x {result.stderr:.3g}"
+        )
 
 
 def run_sbc(
     simulate: Callable[[int], tuple[torch.Tensor, torch.Tensor]],
-    infer: Callable[[torch.Tensor], torch.Tensor], n_sims: int, *, n_bins: int = 10,
+    infer: Callable[[torch.Tensor], torch.Tensor],
+    n_sims: int,
+    *,
+    n_bins: int = 10,
     quantity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> SBCResult:
     """Simulation-based calibration (Talts, Betancourt, Simpson, Vehtari & Gelman 2018).
@@ -198,14 +211,20 @@ def run_sbc(
         :class:`SBCResult`.
     """
     if int(n_sims) != n_sims or n_sims < 5 * n_bins:
-        raise ValueError(f"n_sims must be an integer >= 5 * n_bins = {5 * n_bins}, got {n_sims}")
+        raise ValueError(
+            f"n_sims must be an integer >= 5 * n_bins = {5 * n_bins}, got {n_sims}"
+        )
     x, images = simulate(int(n_sims))
     draws = torch.as_tensor(infer(images))
     if draws.ndim != 3 or draws.shape[1:] != x.shape:
-        raise ValueError(f"infer must return (L, {n_sims}, N), got {tuple(draws.shape)}")
+        raise ValueError(
+            f"infer must return (L, {n_sims}, N), got {tuple(draws.shape)}"
+        )
     L = draws.shape[0]
     if (L + 1) % n_bins:
-        raise ValueError(f"n_post + 1 = {L + 1} must be a multiple of n_bins = {n_bins}")
+        raise ValueError(
+            f"n_post + 1 = {L + 1} must be a multiple of n_bins = {n_bins}"
+        )
     ranks = (draws < x).sum(0)
     if quantity is not None:
         extra = (quantity(draws, images) < quantity(x, images)).sum(0)
@@ -216,8 +235,14 @@ def run_sbc(
 
 def _uniformity(ranks: np.ndarray, L: int, n_bins: int) -> tuple[np.ndarray, float]:
     per_bin = (L + 1) // n_bins
-    pv = np.array([stats.chisquare(np.bincount(ranks[:, i] // per_bin, minlength=n_bins)).pvalue
-                   for i in range(ranks.shape[1])])
+    pv = np.array(
+        [
+            stats.chisquare(
+                np.bincount(ranks[:, i] // per_bin, minlength=n_bins)
+            ).pvalue
+            for i in range(ranks.shape[1])
+        ]
+    )
     return pv, float(min(1.0, len(pv) * pv.min()))
 
 
@@ -225,11 +250,14 @@ def check_sbc(result: SBCResult, level: float = 0.01) -> None:
     """Raise ``AssertionError`` if the ranks are not uniform at the given test level."""
     validation.check_probability("level", level)
     if not result.p_value >= level:
-        raise AssertionError(f"SBC ranks are not uniform: p = {result.p_value:.3g} < {level}")
+        raise AssertionError(
+            f"SBC ranks are not uniform: p = {result.p_value:.3g} < {level}"
+        )
 
 
-def run_mmd(x, y, *, n_perm: int = 200, bandwidth: float | None = None,
-            seed: int = 0) -> MMDResult:
+def run_mmd(
+    x, y, *, n_perm: int = 200, bandwidth: float | None = None, seed: int = 0
+) -> MMDResult:
     r"""Unbiased MMD^2 between samples ``x (n, d)`` and ``y (m, d)``, Gaussian kernel.
 
     ``k(a, b) = exp(-|a - b|^2 / (2 h^2))`` with ``h`` the median pairwise distance of
@@ -242,10 +270,19 @@ def run_mmd(x, y, *, n_perm: int = 200, bandwidth: float | None = None,
     if bandwidth is not None:
         validation.check_positive("bandwidth", bandwidth)
     if x.shape[1] != y.shape[1]:
-        raise ValueError(f"y must have the dimension of x ({x.shape[1]}), got {y.shape[1]}")
-    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1] or min(len(x), len(y)) < 2:
-        raise ValueError(f"need x (n, d) and y (m, d) with n, m >= 2; got {tuple(x.shape)}, "
-                         f"{tuple(y.shape)}")
+        raise ValueError(
+            f"y must have the dimension of x ({x.shape[1]}), got {y.shape[1]}"
+        )
+    if (
+        x.ndim != 2
+        or y.ndim != 2
+        or x.shape[1] != y.shape[1]
+        or min(len(x), len(y)) < 2
+    ):
+        raise ValueError(
+            f"need x (n, d) and y (m, d) with n, m >= 2; got {tuple(x.shape)}, "
+            f"{tuple(y.shape)}"
+        )
     z = torch.cat([x, y])
     d2 = torch.cdist(z, z).square()
     h = float(d2[d2 > 0].median().sqrt()) if bandwidth is None else float(bandwidth)
@@ -256,8 +293,11 @@ def run_mmd(x, y, *, n_perm: int = 200, bandwidth: float | None = None,
         Kp = K[perm][:, perm]
         kxx, kyy, kxy = Kp[:n, :n], Kp[n:, n:], Kp[:n, n:]
         m = len(z) - n
-        return float((kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1))
-                     + (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1)) - 2 * kxy.mean())
+        return float(
+            (kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1))
+            + (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
+            - 2 * kxy.mean()
+        )
 
     obs = stat(torch.arange(len(z)))
     g = torch.Generator().manual_seed(seed)
@@ -292,7 +332,7 @@ def effective_sample_size(draws: np.ndarray) -> np.ndarray:
     rho = acov / np.where(const, 1.0, var0)
     n_pairs = S // 2
     gamma = rho[: 2 * n_pairs].reshape(n_pairs, 2, -1).sum(1)  # (n_pairs, series)
-    positive = np.cumprod(gamma > 0, axis=0).astype(bool)      # initial positive sequence
+    positive = np.cumprod(gamma > 0, axis=0).astype(bool)  # initial positive sequence
     gamma = np.where(positive, gamma, 0.0)
     gamma = np.minimum.accumulate(np.where(positive, gamma, np.inf), axis=0)
     gamma = np.where(positive, gamma, 0.0)
@@ -302,7 +342,9 @@ def effective_sample_size(draws: np.ndarray) -> np.ndarray:
     return out.reshape(x.shape[1:])
 
 
-def information_gap_gaussian(model: LinearGaussian, data_cov: torch.Tensor) -> InformationGap:
+def information_gap_gaussian(
+    model: LinearGaussian, data_cov: torch.Tensor
+) -> InformationGap:
     r"""Exact information terms for a linear Gaussian model fitted to Gaussian data.
 
     With data ``I ~ N(0, Sigma_d)`` (not necessarily the model's marginal), posterior
@@ -319,9 +361,13 @@ def information_gap_gaussian(model: LinearGaussian, data_cov: torch.Tensor) -> I
         data_cov: ``Sigma_d``, shape ``(P, P)``.
     """
     if not isinstance(model, LinearGaussian):
-        raise TypeError(f"model must be a LinearGaussian, got {validation.describe(model)}")
+        raise TypeError(
+            f"model must be a LinearGaussian, got {validation.describe(model)}"
+        )
     P = model.n_pixels
-    Sd = validation.as_float_tensor("data_cov", data_cov, shape=(P, P), dtype=model.A.dtype)
+    Sd = validation.as_float_tensor(
+        "data_cov", data_cov, shape=(P, P), dtype=model.A.dtype
+    )
     if not torch.allclose(Sd, Sd.T, rtol=1e-8, atol=1e-12 * float(Sd.abs().max())):
         raise ValueError("data_cov must be symmetric")
     S = model.posterior_cov()
@@ -331,5 +377,7 @@ def information_gap_gaussian(model: LinearGaussian, data_cov: torch.Tensor) -> I
     ld = torch.linalg.slogdet
     to_avg = 0.5 * float(ld(Q)[1] - ld(S)[1])
     gap = 0.5 * float(torch.trace(Q) / v - N + N * np.log(v) - ld(Q)[1])
-    to_prior = 0.5 * float(torch.trace(S + M @ Sd @ M.T) / v - N + N * np.log(v) - ld(S)[1])
+    to_prior = 0.5 * float(
+        torch.trace(S + M @ Sd @ M.T) / v - N + N * np.log(v) - ld(S)[1]
+    )
     return InformationGap(to_prior, to_avg, gap)

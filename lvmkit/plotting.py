@@ -75,7 +75,9 @@ def new_axes(ax: plt.Axes | None = None, **subplots_kw) -> plt.Axes:
     """Return ``ax`` if given, else the axes of a new figure."""
     if ax is not None:
         if not isinstance(ax, plt.Axes):
-            raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+            raise TypeError(
+                f"ax must be a matplotlib Axes or None, got {type(ax).__name__}"
+            )
         return ax
     _, ax = plt.subplots(**subplots_kw)
     return ax
@@ -86,20 +88,29 @@ def as_array(x, name: str = "data") -> np.ndarray:
     try:
         a = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
     except (TypeError, ValueError) as err:  # ragged sequences
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from err
+        raise TypeError(
+            f"{name} must be an array of numbers, got {type(x).__name__}"
+        ) from err
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be an array of numbers, got dtype {a.dtype}")
     if a.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {a.shape}")
     if a.dtype.kind == "f" and not np.isfinite(a).all():
-        raise ValueError(f"{name} must be finite (no NaN or Inf), got "
-                         f"{int((~np.isfinite(a)).sum())} non-finite of {a.size}")
+        raise ValueError(
+            f"{name} must be finite (no NaN or Inf), got "
+            f"{int((~np.isfinite(a)).sum())} non-finite of {a.size}"
+        )
     return a
 
 
 def plot_densities_1d(
-    grid, densities: dict[str, Sequence[float]], *, ax: plt.Axes | None = None,
-    styles: dict[str, dict] | None = None, xlabel: str = "x", title: str | None = None,
+    grid,
+    densities: dict[str, Sequence[float]],
+    *,
+    ax: plt.Axes | None = None,
+    styles: dict[str, dict] | None = None,
+    xlabel: str = "x",
+    title: str | None = None,
 ) -> plt.Axes:
     """Plot several 1-D densities on a shared grid.
 
@@ -120,8 +131,10 @@ def plot_densities_1d(
     for label, dens in densities.items():
         dens = as_array(dens, "densities")
         if dens.shape != grid.shape:
-            raise ValueError(f"densities[{label!r}] must have the grid's shape {grid.shape}, got "
-                             f"{dens.shape}")
+            raise ValueError(
+                f"densities[{label!r}] must have the grid's shape {grid.shape}, got "
+                f"{dens.shape}"
+            )
         ax.plot(grid, dens, label=label, **styles.get(label, {}))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
@@ -134,7 +147,9 @@ def plot_densities_1d(
 # --- Part 2: sparse coding, Bayes' loop, intuitions 3-5 (functions below) ---
 
 
-def plot_tiles(columns, *, n_cols: int | None = None, ax=None, title: str | None = None):
+def plot_tiles(
+    columns, *, n_cols: int | None = None, ax=None, title: str | None = None
+):
     """Show the columns of ``columns (P, K)`` (square patches or atoms) as a tiled image,
     each tile scaled to its own maximum absolute value (grey = 0)."""
     c = as_array(columns, "columns")
@@ -146,8 +161,10 @@ def plot_tiles(columns, *, n_cols: int | None = None, ax=None, title: str | None
     for k in range(K):
         r, q = divmod(k, n_cols)
         tile = c[:, k].reshape(side, side)
-        canvas[1 + r * (side + 1): 1 + r * (side + 1) + side,
-               1 + q * (side + 1): 1 + q * (side + 1) + side] = tile / (np.abs(tile).max() + 1e-12)
+        canvas[
+            1 + r * (side + 1) : 1 + r * (side + 1) + side,
+            1 + q * (side + 1) : 1 + q * (side + 1) + side,
+        ] = tile / (np.abs(tile).max() + 1e-12)
     ax = new_axes(ax, figsize=(0.45 * n_cols + 0.5, 0.45 * n_rows + 0.5))
     cmap = mpl.colormaps["gray"].with_extremes(bad="white")
     ax.imshow(canvas, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
@@ -166,11 +183,15 @@ def plot_rank_histograms(results: dict, *, axes=None, latent: int | None = None)
     if not results:
         raise ValueError("results must hold at least one SBCResult, got an empty dict")
     if axes is None:
-        _, axes = plt.subplots(1, len(results), figsize=(2.4 * len(results), 2.6), sharey=True)
+        _, axes = plt.subplots(
+            1, len(results), figsize=(2.4 * len(results), 2.6), sharey=True
+        )
     for ax, (label, res) in zip(np.atleast_1d(axes), results.items(), strict=True):
         ranks = res.ranks.ravel() if latent is None else res.ranks[:, latent]
         bins = np.arange(res.n_post + 2) - 0.5
-        ax.hist(ranks, bins=bins, density=True, color="C0" if res.p_value >= 0.01 else "C3")
+        ax.hist(
+            ranks, bins=bins, density=True, color="C0" if res.p_value >= 0.01 else "C3"
+        )
         ax.axhline(1 / (res.n_post + 1), color="k", ls="--", lw=1)
         ax.set_title(f"{label}\np = {res.p_value:.2g}")
         ax.set_xlabel("rank")
@@ -178,8 +199,15 @@ def plot_rank_histograms(results: dict, *, axes=None, latent: int | None = None)
     return axes
 
 
-def plot_marginals(samples: dict[str, Sequence[float]], *, ax=None, bins: int = 80,
-                   lim: float = 4.0, densities: dict | None = None, title: str | None = None):
+def plot_marginals(
+    samples: dict[str, Sequence[float]],
+    *,
+    ax=None,
+    bins: int = 80,
+    lim: float = 4.0,
+    densities: dict | None = None,
+    title: str | None = None,
+):
     """Histograms (log scale) of pooled latent samples, with optional density curves.
 
     Args:
@@ -189,10 +217,22 @@ def plot_marginals(samples: dict[str, Sequence[float]], *, ax=None, bins: int = 
     ax = new_axes(ax)
     edges = np.linspace(-lim, lim, bins + 1)
     for label, s in samples.items():
-        ax.hist(as_array(s, "samples").ravel(), bins=edges, density=True, histtype="step", lw=1.5,
-                label=label)
+        ax.hist(
+            as_array(s, "samples").ravel(),
+            bins=edges,
+            density=True,
+            histtype="step",
+            lw=1.5,
+            label=label,
+        )
     for label, (g, dens) in (densities or {}).items():
-        ax.plot(as_array(g, "densities"), as_array(dens, "densities"), "--", lw=1.2, label=label)
+        ax.plot(
+            as_array(g, "densities"),
+            as_array(dens, "densities"),
+            "--",
+            lw=1.2,
+            label=label,
+        )
     ax.set_yscale("log")
     ax.set_xlabel("latent value")
     ax.set_ylabel("density")
@@ -202,12 +242,21 @@ def plot_marginals(samples: dict[str, Sequence[float]], *, ax=None, bins: int = 
     return ax
 
 
-def plot_trajectories(steps, series: dict[str, Sequence[float]], *, ax=None,
-                      xlabel: str = "iteration", ylabel: str = "", logy: bool = False):
+def plot_trajectories(
+    steps,
+    series: dict[str, Sequence[float]],
+    *,
+    ax=None,
+    xlabel: str = "iteration",
+    ylabel: str = "",
+    logy: bool = False,
+):
     """Line plot of several named sequences against ``steps``."""
     ax = new_axes(ax)
     for label, v in series.items():
-        ax.plot(as_array(steps, "steps"), as_array(v, "series"), "o-", ms=3, label=label)
+        ax.plot(
+            as_array(steps, "steps"), as_array(v, "series"), "o-", ms=3, label=label
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:
@@ -226,12 +275,13 @@ def tile_images(images, shape: tuple[int, int], ncols: int) -> np.ndarray:
     canvas = np.full((nrows * (h + 1) - 1, ncols * (w + 1) - 1), 0.2)
     for i, im in enumerate(images):
         r, c = divmod(i, ncols)
-        canvas[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = im
+        canvas[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = im
     return canvas
 
 
-def plot_image_grids(grids: dict[str, Sequence], shape: tuple[int, int], *, ncols: int = 8,
-                     axes=None) -> np.ndarray:
+def plot_image_grids(
+    grids: dict[str, Sequence], shape: tuple[int, int], *, ncols: int = 8, axes=None
+) -> np.ndarray:
     """One panel per entry: flattened images ``(n, H*W)`` tiled ``ncols`` to a row.
 
     Args:
@@ -244,20 +294,31 @@ def plot_image_grids(grids: dict[str, Sequence], shape: tuple[int, int], *, ncol
         The array of axes.
     """
     if axes is None:
-        _, axes = plt.subplots(1, len(grids), figsize=(3.0 * len(grids), 3.2), squeeze=False)
+        _, axes = plt.subplots(
+            1, len(grids), figsize=(3.0 * len(grids), 3.2), squeeze=False
+        )
     axes = np.ravel(axes)
     if len(axes) != len(grids):
         raise ValueError(f"need {len(grids)} axes, got {len(axes)}")
     for ax, (title, images) in zip(axes, grids.items(), strict=True):
-        ax.imshow(tile_images(images, shape, ncols), cmap="gray_r", vmin=0, vmax=1,
-                  interpolation="nearest")
+        ax.imshow(
+            tile_images(images, shape, ncols),
+            cmap="gray_r",
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+        )
         ax.set_title(title)
         ax.set_axis_off()
     return axes
 
 
-def plot_rate_distortion(points: dict[str, tuple[float, float]], *, ax=None,
-                         elbo_levels: Sequence[float] = ()) -> plt.Axes:
+def plot_rate_distortion(
+    points: dict[str, tuple[float, float]],
+    *,
+    ax=None,
+    elbo_levels: Sequence[float] = (),
+) -> plt.Axes:
     """Models on the rate-distortion plane with lines of constant ELBO ``-(D + R)``.
 
     Args:
@@ -272,8 +333,14 @@ def plot_rate_distortion(points: dict[str, tuple[float, float]], *, ax=None,
     grid = np.linspace(0, r_max, 2)
     for k, e in enumerate(elbo_levels):
         levels = ", ".join(f"{v:g}" for v in elbo_levels)
-        ax.plot(grid, -e - grid, color="0.6", lw=0.8, ls=":",
-                label=f"constant ELBO: {levels} nats" if k == 0 else None)
+        ax.plot(
+            grid,
+            -e - grid,
+            color="0.6",
+            lw=0.8,
+            ls=":",
+            label=f"constant ELBO: {levels} nats" if k == 0 else None,
+        )
     # labels of points with nearly equal rate are spread vertically (one text height
     # apart, with a leader line) so they do not overlap; a white box keeps the dotted
     # lines from running through them
@@ -286,15 +353,35 @@ def plot_rate_distortion(points: dict[str, tuple[float, float]], *, ax=None,
     for i, (label, (r, d)) in enumerate(points.items()):
         ax.scatter([r], [d], color=f"C{i % 10}", s=30, zorder=3)
         moved = abs(label_y[i] - d) > 1e-9
-        ax.annotate(label, (r, d), xytext=(r + 0.05 * r_max, label_y[i]), fontsize="x-small",
-                    color=f"C{i % 10}", va="center", zorder=4,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                          "alpha": 0.85},
-                    arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6,
-                                "shrinkA": 0, "shrinkB": 3} if moved else None)
+        ax.annotate(
+            label,
+            (r, d),
+            xytext=(r + 0.05 * r_max, label_y[i]),
+            fontsize="x-small",
+            color=f"C{i % 10}",
+            va="center",
+            zorder=4,
+            bbox={
+                "boxstyle": "round,pad=0.15",
+                "fc": "white",
+                "ec": "none",
+                "alpha": 0.85,
+            },
+            arrowprops={
+                "arrowstyle": "-",
+                "color": "0.5",
+                "lw": 0.6,
+                "shrinkA": 0,
+                "shrinkB": 3,
+            }
+            if moved
+            else None,
+        )
     if elbo_levels:
         ax.legend(loc="lower left", fontsize="x-small")
-    ax.set(xlabel="rate R (nats)", ylabel="distortion D (nats)", xlim=(-0.05 * r_max, r_max))
+    ax.set(
+        xlabel="rate R (nats)",
+        ylabel="distortion D (nats)",
+        xlim=(-0.05 * r_max, r_max),
+    )
     return ax
-
-

@@ -51,14 +51,18 @@ def _np2d(name: str, a) -> np.ndarray:
 def _labels(name: str, y, z: np.ndarray) -> np.ndarray:
     y = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
     if y.shape != (len(z),):
-        raise ValueError(f"{name} must have shape ({len(z)},), one label per code, got {y.shape}")
+        raise ValueError(
+            f"{name} must have shape ({len(z)},), one label per code, got {y.shape}"
+        )
     return y
 
 
 def _pair(z_train, y_train, z_test, y_test):
     zt, ze = _np2d("z_train", z_train), _np2d("z_test", z_test)
     if zt.shape[1] != ze.shape[1]:
-        raise ValueError(f"z_test must have {zt.shape[1]} columns like z_train, got {ze.shape[1]}")
+        raise ValueError(
+            f"z_test must have {zt.shape[1]} columns like z_train, got {ze.shape[1]}"
+        )
     return zt, _labels("y_train", y_train, zt), ze, _labels("y_test", y_test, ze)
 
 
@@ -92,9 +96,13 @@ def factor_r2(z_train, f_train, z_test, f_test) -> np.ndarray:
     f_train, f_test = _np2d("f_train", f_train), _np2d("f_test", f_test)
     for name, f, z in (("f_train", f_train, z_train), ("f_test", f_test, z_test)):
         if len(f) != len(z):
-            raise ValueError(f"{name} must have one row per code ({len(z)}), got {len(f)}")
+            raise ValueError(
+                f"{name} must have one row per code ({len(z)}), got {len(f)}"
+            )
     reg = LinearRegression().fit(_np2d("z_train", z_train), f_train)
-    return r2_score(f_test, reg.predict(_np2d("z_test", z_test)), multioutput="raw_values")
+    return r2_score(
+        f_test, reg.predict(_np2d("z_test", z_test)), multioutput="raw_values"
+    )
 
 
 def nearest_distance(a, b) -> np.ndarray:
@@ -118,9 +126,19 @@ def neighbourhood_preservation(a, b, k: int = 10) -> float:
     a, b = _np2d("a", a), _np2d("b", b)
     if a.shape[0] != b.shape[0] or not 1 <= k < a.shape[0]:
         raise ValueError("a and b need the same number of rows and 1 <= k < n")
-    ia = NearestNeighbors(n_neighbors=k + 1).fit(a).kneighbors(a, return_distance=False)[:, 1:]
-    ib = NearestNeighbors(n_neighbors=k + 1).fit(b).kneighbors(b, return_distance=False)[:, 1:]
-    return float(np.mean([len(set(r) & set(s)) / k for r, s in zip(ia, ib, strict=True)]))
+    ia = (
+        NearestNeighbors(n_neighbors=k + 1)
+        .fit(a)
+        .kneighbors(a, return_distance=False)[:, 1:]
+    )
+    ib = (
+        NearestNeighbors(n_neighbors=k + 1)
+        .fit(b)
+        .kneighbors(b, return_distance=False)[:, 1:]
+    )
+    return float(
+        np.mean([len(set(r) & set(s)) / k for r, s in zip(ia, ib, strict=True)])
+    )
 
 
 class AggregateStats(NamedTuple):
@@ -135,8 +153,9 @@ class AggregateStats(NamedTuple):
 
 
 @torch.no_grad()
-def aggregate_posterior_stats(model, x: torch.Tensor, n_samples: int = 10, *,
-                              generator=None) -> AggregateStats:
+def aggregate_posterior_stats(
+    model, x: torch.Tensor, n_samples: int = 10, *, generator=None
+) -> AggregateStats:
     r"""Rate, :math:`I_q(x; z)` and :math:`\mathrm{KL}(q(z) \| p(z))` on the data ``x``.
 
     For each datum and draw :math:`z \sim q(z \mid x_n)`:
@@ -147,13 +166,21 @@ def aggregate_posterior_stats(model, x: torch.Tensor, n_samples: int = 10, *,
     x = validation.as_model_data(model, x)
     n_samples = validation.check_int("n_samples", n_samples, 1)
     n = x.shape[0]
-    z, log_q = model.sample_posterior(x, n_samples, generator=generator)  # (S, N, d), (S, N)
+    z, log_q = model.sample_posterior(
+        x, n_samples, generator=generator
+    )  # (S, N, d), (S, N)
     log_agg = torch.empty_like(log_q)
-    for i in range(0, n, 64):  # log q(z_{s,i} | x_m) for every m, 64 data points at a time
-        lp = model.posterior_log_prob(x, z[:, i:i + 64, None, :])  # (S, C, N)
-        log_agg[:, i:i + 64] = torch.logsumexp(lp, dim=-1) - math.log(n)
+    for i in range(
+        0, n, 64
+    ):  # log q(z_{s,i} | x_m) for every m, 64 data points at a time
+        lp = model.posterior_log_prob(x, z[:, i : i + 64, None, :])  # (S, C, N)
+        log_agg[:, i : i + 64] = torch.logsumexp(lp, dim=-1) - math.log(n)
     log_p = model.prior().log_prob(z)
     rate = mi_from_posteriors(log_q.T, log_p.T)  # reference p(z): the rate
-    mi = mi_from_posteriors(log_q.T, log_agg.T)  # reference q(z): the mutual information
+    mi = mi_from_posteriors(
+        log_q.T, log_agg.T
+    )  # reference q(z): the mutual information
     kl = mi_from_posteriors(log_agg.T, log_p.T)  # E_q(z) log q(z) / p(z)
-    return AggregateStats(rate.value, mi.value, kl.value, rate.stderr, mi.stderr, kl.stderr)
+    return AggregateStats(
+        rate.value, mi.value, kl.value, rate.stderr, mi.stderr, kl.stderr
+    )

@@ -14,9 +14,28 @@ from pathlib import Path
 import lvmkit
 
 PAGE = Path(__file__).resolve().parents[1] / "chapters" / "api-reference.md"
-ORDER = ["models", "priors", "lasso", "mcmc", "estimators", "diagnostics", "mixtures",
-         "treeworld", "grid_posteriors", "patches", "sparse_coding", "scramble", "vae",
-         "training", "datasets", "probes", "plotting", "validation", "artifacts", "book"]
+ORDER = [
+    "models",
+    "priors",
+    "lasso",
+    "mcmc",
+    "estimators",
+    "diagnostics",
+    "mixtures",
+    "treeworld",
+    "grid_posteriors",
+    "patches",
+    "sparse_coding",
+    "scramble",
+    "vae",
+    "training",
+    "datasets",
+    "probes",
+    "plotting",
+    "validation",
+    "artifacts",
+    "book",
+]
 
 
 def modules() -> list[tuple[str, bool]]:
@@ -35,7 +54,9 @@ def main() -> None:
     parts = [head.rstrip("\n") + "\n"]
     for name, ispkg in modules():
         options = "" if ispkg else "   :members:\n"
-        parts.append(f"\n## {name}\n\n```{{eval-rst}}\n.. automodule:: {name}\n{options}```\n")
+        parts.append(
+            f"\n## {name}\n\n```{{eval-rst}}\n.. automodule:: {name}\n{options}```\n"
+        )
     PAGE.write_text("".join(parts))
 
 

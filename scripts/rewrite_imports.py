@@ -92,8 +92,12 @@ def _module_bindings(tree: ast.AST, mp: Map) -> dict[str, tuple[str, ast.stmt]]:
     """Local name -> (lvmkit module it is bound to, the import statement)."""
     out: dict[str, tuple[str, ast.stmt]] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and (
-                node.module == "lvmkit" or node.module.startswith("lvmkit.")):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and (node.module == "lvmkit" or node.module.startswith("lvmkit."))
+        ):
             for a in node.names:
                 full = f"{node.module}.{a.name}"
                 if _is_module_name(full, mp):
@@ -127,8 +131,12 @@ def _indent(line: str) -> str:
 
 
 def _lvmkit_from(node) -> bool:
-    return (isinstance(node, ast.ImportFrom) and node.level == 0 and bool(node.module)
-            and (node.module == "lvmkit" or node.module.startswith("lvmkit.")))
+    return (
+        isinstance(node, ast.ImportFrom)
+        and node.level == 0
+        and bool(node.module)
+        and (node.module == "lvmkit" or node.module.startswith("lvmkit."))
+    )
 
 
 def _trailing_comment(line: str) -> str:
@@ -164,12 +172,15 @@ def _rewrite_from_imports(src: str, mp: Map) -> str:
             changed = True
             mod, name = new.rsplit(".", 1)
             local = a.asname or a.name
-            groups.setdefault(mod, []).append(name if name == local else f"{name} as {local}")
+            groups.setdefault(mod, []).append(
+                name if name == local else f"{name} as {local}"
+            )
         if changed:
             indent = _indent(lines[node.lineno - 1])
             comment = _trailing_comment(lines[node.end_lineno - 1])
-            text = "\n".join(_format_from(indent, m, ns) + comment
-                              for m, ns in groups.items())
+            text = "\n".join(
+                _format_from(indent, m, ns) + comment for m, ns in groups.items()
+            )
             edits.append(_whole_statement(lines, node, text))
     return _apply(lines, edits)
 
@@ -179,16 +190,23 @@ def _rewrite_attributes(src: str, mp: Map, warnings: list[str]) -> str:
     lines, tree = _parse(src)
     bindings = _module_bindings(tree, mp)
     bound = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-    bound |= {a.asname or a.name.split(".")[0] for node in ast.walk(tree)
-              if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
+    bound |= {
+        a.asname or a.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for a in node.names
+    }
     by_module = {module: local for local, (module, _) in bindings.items()}
     edits = []
     moved_uses: dict[str, int] = {}
     new_imports: dict[int, list[str]] = {}  # id(statement) -> import lines to add
     statements = {}
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id in bindings):
+        if not (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in bindings
+        ):
             continue
         local = node.value.id
         module, stmt = bindings[local]
@@ -203,10 +221,14 @@ def _rewrite_attributes(src: str, mp: Map, warnings: list[str]) -> str:
         if target is None:
             target = leaf if leaf not in bound else f"{leaf}_"
             if target != leaf:
-                warnings.append(f"{leaf} is already bound: {new_mod} imported as {target}")
+                warnings.append(
+                    f"{leaf} is already bound: {new_mod} imported as {target}"
+                )
             by_module[new_mod] = target
             bound.add(target)
-            line = f"from {parent} import {leaf}" + ("" if target == leaf else f" as {target}")
+            line = f"from {parent} import {leaf}" + (
+                "" if target == leaf else f" as {target}"
+            )
             new_imports.setdefault(id(stmt), []).append(line)
             statements[id(stmt)] = stmt
         moved_uses[local] = moved_uses.get(local, 0) + 1
@@ -220,13 +242,18 @@ def _rewrite_attributes(src: str, mp: Map, warnings: list[str]) -> str:
     for local in moved_uses:
         statements.setdefault(id(bindings[local][1]), bindings[local][1])
     for key, stmt in statements.items():
-        drop = {local for local, n in moved_uses.items()
-                if bindings[local][1] is stmt and uses.get(local, 0) == n}
+        drop = {
+            local
+            for local, n in moved_uses.items()
+            if bindings[local][1] is stmt and uses.get(local, 0) == n
+        }
         kept = [a for a in stmt.names if (a.asname or a.name) not in drop]
         indent = _indent(lines[stmt.lineno - 1])
         block = []
         if kept and len(kept) == len(stmt.names):
-            block.append("\n".join(lines[stmt.lineno - 1: stmt.end_lineno])[len(indent):])
+            block.append(
+                "\n".join(lines[stmt.lineno - 1 : stmt.end_lineno])[len(indent) :]
+            )
         elif kept and isinstance(stmt, ast.ImportFrom):
             block.append(_format_from("", stmt.module, [_alias(a) for a in kept]))
         elif kept:
@@ -244,8 +271,10 @@ def rewrite_code(src: str, mp: Map) -> tuple[str, list[str]]:
         out = _rewrite_from_imports(src, mp)
         out = _rewrite_attributes(out, mp, warnings)
     except SyntaxError as err:
-        return mp.dotted_text(src), [f"not parsed ({err.msg}, line {err.lineno}): "
-                                     f"only dotted references rewritten"]
+        return mp.dotted_text(src), [
+            f"not parsed ({err.msg}, line {err.lineno}): "
+            f"only dotted references rewritten"
+        ]
     return mp.dotted_text(out), warnings
 
 
@@ -304,7 +333,14 @@ def rewrite_path(path: Path, mp: Map) -> tuple[str, str, list[str]]:
 
 
 def iter_files(paths: list[str]):
-    skip = {".git", ".venv", "_build", "__pycache__", ".ipynb_checkpoints", "node_modules"}
+    skip = {
+        ".git",
+        ".venv",
+        "_build",
+        "__pycache__",
+        ".ipynb_checkpoints",
+        "node_modules",
+    }
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(p.rglob("*")):
@@ -318,7 +354,9 @@ def iter_files(paths: list[str]):
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("paths", nargs="+")
-    ap.add_argument("--check", action="store_true", help="change nothing; exit 1 if needed")
+    ap.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if needed"
+    )
     ap.add_argument("--map", default=str(MAP_FILE))
     args = ap.parse_args(argv)
     mp = Map(json.loads(Path(args.map).read_text()))

@@ -24,13 +24,21 @@ from lvmkit.models import SparseLinearGaussian
 
 GOLDEN = Path(__file__).parent / "golden" / "sampler_draws.npz"
 # the acceptance rules, by the names of the string option they replaced (accept=...)
-RULES = {"metropolis": metropolis, "none": accept_all, "potential-only": forget_kinetic_energy}
-CASES = [(m, a) for m in ("hmc", "laplace") for a in ("metropolis", "none", "potential-only")]
+RULES = {
+    "metropolis": metropolis,
+    "none": accept_all,
+    "potential-only": forget_kinetic_energy,
+}
+CASES = [
+    (m, a) for m in ("hmc", "laplace") for a in ("metropolis", "none", "potential-only")
+]
 BUGS = (None, "noise-variance", "no-metropolis", "potential-only")
 
 
 def _model() -> SparseLinearGaussian:
-    A = torch.randn(6, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    A = torch.randn(
+        6, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64
+    )
     return SparseLinearGaussian(A / 2, alpha=1.0, noise_std=0.5)
 
 
@@ -38,17 +46,32 @@ def _draws(method: str, accept: str) -> dict[str, np.ndarray]:
     model = _model()
     g = torch.Generator().manual_seed(11)
     _, images = model.sample(3, generator=g)
-    res = sample_posterior(model, images, n_samples=7, n_warmup=9, thin=2, acceptance=RULES[accept],
-                           method=method, generator=g)
-    return {"samples": res.samples.numpy(), "step_size": res.step_size.numpy(),
-            "after": torch.rand(4, generator=g, dtype=torch.float64).numpy()}
+    res = sample_posterior(
+        model,
+        images,
+        n_samples=7,
+        n_warmup=9,
+        thin=2,
+        acceptance=RULES[accept],
+        method=method,
+        generator=g,
+    )
+    return {
+        "samples": res.samples.numpy(),
+        "step_size": res.step_size.numpy(),
+        "after": torch.rand(4, generator=g, dtype=torch.float64).numpy(),
+    }
 
 
 def _ranks(bug) -> dict[str, np.ndarray]:
     g = torch.Generator().manual_seed(5)
-    res = sbc_sparse_model(_model(), 25, bug=bug, n_post=7, thin=2, n_warmup=10, generator=g)
-    return {"ranks": np.asarray(res.ranks),
-            "after": torch.rand(4, generator=g, dtype=torch.float64).numpy()}
+    res = sbc_sparse_model(
+        _model(), 25, bug=bug, n_post=7, thin=2, n_warmup=10, generator=g
+    )
+    return {
+        "ranks": np.asarray(res.ranks),
+        "after": torch.rand(4, generator=g, dtype=torch.float64).numpy(),
+    }
 
 
 def _all() -> dict[str, np.ndarray]:
@@ -71,7 +94,9 @@ def golden():
 @pytest.mark.parametrize(("method", "accept"), CASES)
 def test_sampler_draws_are_unchanged(golden, method, accept):
     for k, v in _draws(method, accept).items():
-        np.testing.assert_allclose(v, golden[f"{method}/{accept}/{k}"], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            v, golden[f"{method}/{accept}/{k}"], rtol=1e-10, atol=1e-12
+        )
 
 
 @pytest.mark.parametrize("bug", BUGS)

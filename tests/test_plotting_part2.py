@@ -21,12 +21,16 @@ def test_grid_figures():
     grid = Grid2D(-4, 4, 41)
     lp = ring_log_density(grid.points)
     prior = grid.normalise(lp)
-    posts = posterior_masses(grid, lp, np.array([[2.0, 0.0], [0.0, 2.0]]), np.eye(2), 0.4)
+    posts = posterior_masses(
+        grid, lp, np.array([[2.0, 0.0], [0.0, 2.0]]), np.eye(2), 0.4
+    )
     axes = figures.plot_posterior_tiling(grid, prior, posts)
     assert len(axes[1].collections) > 0
     axes = figures.plot_puzzle(grid, posts, posts.mean(0), prior)
     assert len(axes) == 3 and axes[2].get_title() == "prior r(x)"
-    ax = figures.plot_complexity_sweep([0.1, 1.0], np.array([[0.0, 0, 0], [1, 0.5, 1.5]]), 1.2)
+    ax = figures.plot_complexity_sweep(
+        [0.1, 1.0], np.array([[0.0, 0, 0], [1, 0.5, 1.5]]), 1.2
+    )
     assert ax.get_xscale() == "log"
 
 
@@ -41,14 +45,23 @@ def test_patch_and_atom_figures():
 
 
 def test_loop_figures():
-    res = SBCResult(np.random.default_rng(0).integers(0, 20, (100, 3)), 19, np.ones(3), 1.0)
+    res = SBCResult(
+        np.random.default_rng(0).integers(0, 20, (100, 3)), 19, np.ones(3), 1.0
+    )
     axes = plotting.plot_rank_histograms({"ok": res, "also": res})
     assert len(axes) == 2
-    axes = figures.plot_generate_vs_infer(torch.randn(100), torch.randn(100), torch.randn(50),
-                                           torch.randn(50), epsilon="0.1", eta="0.2")
+    axes = figures.plot_generate_vs_infer(
+        torch.randn(100),
+        torch.randn(100),
+        torch.randn(50),
+        torch.randn(50),
+        epsilon="0.1",
+        eta="0.2",
+    )
     assert "0.2" in axes[0, 1].get_title()
-    ax = plotting.plot_marginals({"q": torch.randn(100)},
-                                 densities={"r": (np.zeros(3), np.ones(3))})
+    ax = plotting.plot_marginals(
+        {"q": torch.randn(100)}, densities={"r": (np.zeros(3), np.ones(3))}
+    )
     assert ax.get_yscale() == "log"
     ax = plotting.plot_trajectories(np.arange(3), {"s": [1, 2, 3]}, logy=True)
     assert len(ax.lines) == 1

@@ -118,7 +118,9 @@ def test_check_raises_naming_the_failed_condition(capsys):
         ([], "x", ValueError),
     ],
 )
-def test_check_rejects_ambiguous_conditions_and_empty_messages(condition, message, error):
+def test_check_rejects_ambiguous_conditions_and_empty_messages(
+    condition, message, error
+):
     from lvmkit.book import check
 
     with pytest.raises(error):
@@ -200,7 +202,11 @@ def test_check_replicates_declared_rate_holds_under_the_null():
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"above": 0.0, "rate": 0.7}, "rate"), ({}, "above="), ({"above": 0.0, "rate": 1}, "rate")],
+    [
+        ({"above": 0.0, "rate": 0.7}, "rate"),
+        ({}, "above="),
+        ({"above": 0.0, "rate": 1}, "rate"),
+    ],
 )
 def test_check_replicates_rejects_bad_arguments(kwargs, match):
     from lvmkit.book import check_replicates

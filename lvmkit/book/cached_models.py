@@ -26,11 +26,15 @@ def load_cached(name: str, data: str, *, directory=None) -> tuple[VAE, dict]:
         raise ValueError(f"data must be 'digits' or 'shapes', got {data!r}")
     records = load_json(f"part3_{data}.json", directory)
     if name not in records:
-        raise ValueError(f"name must be a model of part3_{data}.json, one of {sorted(records)}; "
-                         f"got {name!r}")
+        raise ValueError(
+            f"name must be a model of part3_{data}.json, one of {sorted(records)}; "
+            f"got {name!r}"
+        )
     rec = records[name]
     cfg = rec["config"]
-    vae = build_vae(cfg["decoder"], cfg["n_pixels"], cfg["n_latents"], prior=cfg["prior"])
+    vae = build_vae(
+        cfg["decoder"], cfg["n_pixels"], cfg["n_latents"], prior=cfg["prior"]
+    )
     weights = load_weights(f"part3_{data}.pt", directory)[name]
     vae.load_state_dict(weights)
     return vae.float().eval(), rec

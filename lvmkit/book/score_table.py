@@ -18,8 +18,17 @@ __all__ = ["evaluate"]
 
 
 @torch.no_grad()
-def evaluate(model, x_train, y_train, x_test, y_test, *, n_iw: int = 100,
-             n_mi_samples: int = 10, generator: torch.Generator) -> dict[str, float]:
+def evaluate(
+    model,
+    x_train,
+    y_train,
+    x_test,
+    y_test,
+    *,
+    n_iw: int = 100,
+    n_mi_samples: int = 10,
+    generator: torch.Generator,
+) -> dict[str, float]:
     """Every part-3 number of a latent model (nats per image), as a flat dict.
 
     Keys: ``test_ll`` and ``train_ll`` (importance-weighted, ``n_iw`` samples; the train
@@ -36,23 +45,40 @@ def evaluate(model, x_train, y_train, x_test, y_test, *, n_iw: int = 100,
     validation.check_int("n_iw", n_iw, 1)
     validation.check_int("n_mi_samples", n_mi_samples, 1)
     n = len(x_test)
-    out = {"test_ll": float(iw_log_likelihood(model, x_test, n_iw, generator=generator).mean()),
-           "train_ll": float(iw_log_likelihood(model, x_train[:n], n_iw,
-                                               generator=generator).mean())}
+    out = {
+        "test_ll": float(
+            iw_log_likelihood(model, x_test, n_iw, generator=generator).mean()
+        ),
+        "train_ll": float(
+            iw_log_likelihood(model, x_train[:n], n_iw, generator=generator).mean()
+        ),
+    }
     out["gap"] = out["train_ll"] - out["test_ll"]
     if model.n_latents == 0:
         ll = out["test_ll"]
         chance = float(np.bincount(np.asarray(y_test)).max() / n)
-        out.update(elbo=ll, rate=0.0, distortion=-ll, mi=0.0, kl_agg=0.0,
-                   linear_probe=chance, knn=chance)
+        out.update(
+            elbo=ll,
+            rate=0.0,
+            distortion=-ll,
+            mi=0.0,
+            kl_agg=0.0,
+            linear_probe=chance,
+            knn=chance,
+        )
         return out
     t = elbo_terms(model, x_test, 1, generator=generator)
-    out.update(elbo=float(t.elbo.mean()), rate=float(t.rate.mean()),
-               distortion=float(t.distortion.mean()))
+    out.update(
+        elbo=float(t.elbo.mean()),
+        rate=float(t.rate.mean()),
+        distortion=float(t.distortion.mean()),
+    )
     st = aggregate_posterior_stats(model, x_test, n_mi_samples, generator=generator)
     out.update(mi=st.mutual_information, kl_agg=st.kl_aggregate_prior)
     z_tr = model.sample_posterior(x_train, 1, generator=generator)[0][0]
     z_te = model.sample_posterior(x_test, 1, generator=generator)[0][0]
-    out.update(linear_probe=linear_probe_accuracy(z_tr, y_train, z_te, y_test),
-               knn=knn_accuracy(z_tr, y_train, z_te, y_test))
+    out.update(
+        linear_probe=linear_probe_accuracy(z_tr, y_train, z_te, y_test),
+        knn=knn_accuracy(z_tr, y_train, z_te, y_test),
+    )
     return out

@@ -20,9 +20,16 @@ __all__ = ["lasso_active_set"]
 
 
 def lasso_active_set(
-    images: torch.Tensor, A: torch.Tensor, penalty: float, *, tol: float = 1e-9,
-    max_iter: int = 100, max_add: int = 2, x0: torch.Tensor | None = None,
-    gram: torch.Tensor | None = None, chunk_size: int = 2048,
+    images: torch.Tensor,
+    A: torch.Tensor,
+    penalty: float,
+    *,
+    tol: float = 1e-9,
+    max_iter: int = 100,
+    max_add: int = 2,
+    x0: torch.Tensor | None = None,
+    gram: torch.Tensor | None = None,
+    chunk_size: int = 2048,
 ) -> LassoResult:
     """The active-set solver of :func:`lvmkit.lasso.lasso` (``solver="active_set"``).
 
@@ -43,8 +50,9 @@ def lasso_active_set(
     it_max = 0
     for start in range(0, len(b), int(chunk_size)):
         sl = slice(start, start + int(chunk_size))
-        x[sl], kkt[sl], it = _active_set(b[sl], G, lam, x[sl], thr, int(max_iter),
-                                         int(max_add))
+        x[sl], kkt[sl], it = _active_set(
+            b[sl], G, lam, x[sl], thr, int(max_iter), int(max_add)
+        )
         it_max = max(it_max, it)
     left = kkt > thr
     if bool(left.any()):  # rare: finish with FISTA from where the active set stopped
@@ -54,8 +62,15 @@ def lasso_active_set(
     return LassoResult(x, lasso_objective(images, A, x, lam), it_max, kkt <= thr, kkt)
 
 
-def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, tol: float,
-                max_iter: int, max_add: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+def _active_set(
+    b: torch.Tensor,
+    G: torch.Tensor,
+    lam: float,
+    x: torch.Tensor,
+    tol: float,
+    max_iter: int,
+    max_add: int,
+) -> tuple[torch.Tensor, torch.Tensor, int]:
     """The loop of :func:`lasso` on one block of rows; returns ``(x, kkt, iterations)``.
 
     Working sets are padded to a common size with the index ``N`` of an extra dummy
@@ -81,7 +96,8 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
         if not bool(run.all()):
             xe[act[~run]] = xa[~run]
             act, xa, ba, grad, nz, on, score, scale = (
-                t[run] for t in (act, xa, ba, grad, nz, on, score, scale))
+                t[run] for t in (act, xa, ba, grad, nz, on, score, scale)
+            )
         if not len(act):
             break
         it += 1
@@ -89,7 +105,9 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
         # the support, padded with N
         count = nz.sum(1)
         ks = int(count.max())
-        rows, cols = torch.nonzero(nz, as_tuple=True)  # row-major: each row's atoms in order
+        rows, cols = torch.nonzero(
+            nz, as_tuple=True
+        )  # row-major: each row's atoms in order
         S = torch.full((n, ks), N, dtype=torch.long)
         S[rows, torch.arange(len(rows)) - (torch.cumsum(count, 0) - count)[rows]] = cols
         theta_s = torch.sign(xa.gather(1, S))
@@ -99,10 +117,15 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
         madd = int(n_add[act][~fix].max()) if bool((~fix).any()) else 0
         if madd:
             vals, add = torch.topk(score, min(madd, N), dim=1)
-            ok = ((vals > tol_abs[:, None]) & ~fix[:, None]
-                  & (torch.arange(add.shape[1]) < n_add[act][:, None]))
+            ok = (
+                (vals > tol_abs[:, None])
+                & ~fix[:, None]
+                & (torch.arange(add.shape[1]) < n_add[act][:, None])
+            )
             add = torch.where(ok, add, N)
-            theta_a = torch.where(ok, torch.sign(grad.gather(1, add.clamp(max=N - 1))), 0.0)
+            theta_a = torch.where(
+                ok, torch.sign(grad.gather(1, add.clamp(max=N - 1))), 0.0
+            )
             idx = torch.cat([S, add], 1)
             theta = torch.cat([theta_s, theta_a], 1)
         else:
@@ -111,7 +134,9 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
         xs, bs = xa.gather(1, idx), ba.gather(1, idx)
         pad = idx == N
         Gs = torch.take(Ge, idx[:, :, None] * (N + 1) + idx[:, None, :])
-        Gs = torch.where(pad[:, :, None] | pad[:, None, :], torch.eye(idx.shape[1], dtype=dt), Gs)
+        Gs = torch.where(
+            pad[:, :, None] | pad[:, None, :], torch.eye(idx.shape[1], dtype=dt), Gs
+        )
         v, tstar, singular = _sign_fixed_step(Gs, bs, xs, theta, lam)
         # feature-sign's inner loop: while the step stopped where a coefficient changed
         # sign (and left the support), minimise again on the smaller support; this needs
@@ -122,8 +147,9 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
             vr = v[r]
             out = vr == 0
             Gr = torch.where(out[:, :, None] | out[:, None, :], eye, Gs[r])
-            vn, tn, sg = _sign_fixed_step(Gr, torch.where(out, 0.0, bs[r]), vr,
-                                          torch.sign(vr), lam)
+            vn, tn, sg = _sign_fixed_step(
+                Gr, torch.where(out, 0.0, bs[r]), vr, torch.sign(vr), lam
+            )
             v[r] = vn
             r = r[(tn[:, 0] > 0) & (tn[:, 0] < 1) & ~sg]
         xa = xa.scatter(1, idx, v)
@@ -140,8 +166,13 @@ def _active_set(b: torch.Tensor, G: torch.Tensor, lam: float, x: torch.Tensor, t
     return xe[:, :N], kkt, it
 
 
-def _sign_fixed_step(Gs: torch.Tensor, bs: torch.Tensor, xs: torch.Tensor, theta: torch.Tensor,
-                     lam: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _sign_fixed_step(
+    Gs: torch.Tensor,
+    bs: torch.Tensor,
+    xs: torch.Tensor,
+    theta: torch.Tensor,
+    lam: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One feature-sign step on padded working sets of ``n`` rows and size ``k``.
 
     Minimises the quadratic with the signs ``theta`` fixed, ``z = Gs^{-1} (bs - lam theta)``,
@@ -184,8 +215,13 @@ def _sign_fixed_step(Gs: torch.Tensor, bs: torch.Tensor, xs: torch.Tensor, theta
     return v, tstar, singular
 
 
-def _null_space_step(Gs: torch.Tensor, xs: torch.Tensor, theta: torch.Tensor, z: torch.Tensor,
-                     singular: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _null_space_step(
+    Gs: torch.Tensor,
+    xs: torch.Tensor,
+    theta: torch.Tensor,
+    z: torch.Tensor,
+    singular: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Targets for working sets whose Gram block is singular: a step that drops an atom.
 
     A singular block means the working set's atoms are linearly dependent (e.g. more

@@ -18,8 +18,13 @@ import torch
 
 from lvmkit import validation
 
-__all__ = ["FistaResult", "LassoResult", "certificate_threshold", "kkt_violation",
-           "lasso_objective"]
+__all__ = [
+    "FistaResult",
+    "LassoResult",
+    "certificate_threshold",
+    "kkt_violation",
+    "lasso_objective",
+]
 
 
 class FistaResult(NamedTuple):
@@ -60,16 +65,18 @@ class LassoResult(NamedTuple):
     kkt: torch.Tensor
 
 
-def lasso_objective(images: torch.Tensor, A: torch.Tensor, x: torch.Tensor,
-                    penalty: float) -> torch.Tensor:
+def lasso_objective(
+    images: torch.Tensor, A: torch.Tensor, x: torch.Tensor, penalty: float
+) -> torch.Tensor:
     """``1/2 |I - A x|^2 + lambda |x|_1`` per row; shapes ``(B, P)``, ``(P, N)``, ``(B, N)``."""
     _validate_lasso(images, A, x, penalty)
     r = images - x @ A.T
     return 0.5 * (r * r).sum(-1) + penalty * x.abs().sum(-1)
 
 
-def _kkt_parts(b: torch.Tensor, G: torch.Tensor, x: torch.Tensor, lam: float,
-               G_abs: torch.Tensor):
+def _kkt_parts(
+    b: torch.Tensor, G: torch.Tensor, x: torch.Tensor, lam: float, G_abs: torch.Tensor
+):
     r"""The pieces of the lasso certificate for rows ``x (B, N)``, ``b = I A (B, N)``.
 
     Returns ``(grad, nz, on, score, scale)``: the gradient ``g = b - x G``, the support,
@@ -93,7 +100,9 @@ def _kkt_parts(b: torch.Tensor, G: torch.Tensor, x: torch.Tensor, lam: float,
     return grad, nz, on, score, scale
 
 
-def kkt_violation(b: torch.Tensor, G: torch.Tensor, x: torch.Tensor, lam: float) -> torch.Tensor:
+def kkt_violation(
+    b: torch.Tensor, G: torch.Tensor, x: torch.Tensor, lam: float
+) -> torch.Tensor:
     """The lasso certificate of every solver: the largest violation of the optimality
     conditions relative to the problem's scale (see :func:`_kkt_parts`), shape ``(B,)``."""
     _, _, on, score, scale = _kkt_parts(b, G, x, lam, G.abs())

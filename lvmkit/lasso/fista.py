@@ -11,9 +11,16 @@ __all__ = ["fista"]
 
 
 def fista(
-    images: torch.Tensor, A: torch.Tensor, penalty: float, *, n_iter: int = 500,
-    tol: float = 1e-7, x0: torch.Tensor | None = None, gram: torch.Tensor | None = None,
-    lipschitz: float | None = None, chunk_size: int = 1024,
+    images: torch.Tensor,
+    A: torch.Tensor,
+    penalty: float,
+    *,
+    n_iter: int = 500,
+    tol: float = 1e-7,
+    x0: torch.Tensor | None = None,
+    gram: torch.Tensor | None = None,
+    lipschitz: float | None = None,
+    chunk_size: int = 1024,
 ) -> FistaResult:
     r"""Solve ``B`` lasso problems at once by FISTA with adaptive restart.
 
@@ -81,10 +88,14 @@ def fista(
                     keep = ~done  # converged images leave the block
                     idx, c, x, y, t = idx[keep], c[keep], x[keep], y[keep], t[keep]
         it_max = max(it_max, it)
-    return FistaResult(x_all, lasso_objective(images, A, x_all, penalty), it_max, converged)
+    return FistaResult(
+        x_all, lasso_objective(images, A, x_all, penalty), it_max, converged
+    )
 
 
-def _validate_fista(images, A, penalty, n_iter, tol, x0, gram, lipschitz, chunk_size) -> None:
+def _validate_fista(
+    images, A, penalty, n_iter, tol, x0, gram, lipschitz, chunk_size
+) -> None:
     """Every argument of :func:`fista`, before any work: name, expectation, value."""
     validation.check_same_device(images=images, A=A, x0=x0, gram=gram)
     A = validation.as_float_tensor("A", A, shape=("P", "N"))

@@ -48,8 +48,13 @@ _JOIN, _LEAVE, _END = 1, 2, 0
 
 
 def lasso_homotopy(
-    images: torch.Tensor, A: torch.Tensor, penalty: float, *, tol: float = 1e-9,
-    max_steps: int | None = None, gram: torch.Tensor | None = None,
+    images: torch.Tensor,
+    A: torch.Tensor,
+    penalty: float,
+    *,
+    tol: float = 1e-9,
+    max_steps: int | None = None,
+    gram: torch.Tensor | None = None,
     n_threads: int | None = None,
 ):
     r"""Solve ``B`` lasso problems exactly by following each one's regularisation path.
@@ -98,8 +103,9 @@ def lasso_homotopy(
 
     def solve(i: int) -> None:
         lo, hi = bounds[i], bounds[i + 1]
-        _follow_paths(C0[lo:hi], Gn, lam, limit, X[lo:hi], kkt[lo:hi], obj[lo:hi],
-                      steps[lo:hi])
+        _follow_paths(
+            C0[lo:hi], Gn, lam, limit, X[lo:hi], kkt[lo:hi], obj[lo:hi], steps[lo:hi]
+        )
 
     if n_blocks == 1:
         solve(0)
@@ -107,14 +113,23 @@ def lasso_homotopy(
         with ThreadPoolExecutor(n_blocks) as pool:
             list(pool.map(solve, range(n_blocks)))
     x, obj_t = torch.from_numpy(X), torch.from_numpy(obj)
-    kkt_t = kkt_violation(torch.from_numpy(C0), G, x, lam)  # the certificate every solver reports
+    kkt_t = kkt_violation(
+        torch.from_numpy(C0), G, x, lam
+    )  # the certificate every solver reports
     thr = certificate_threshold(tol, torch.float64, N)
     left = kkt_t > thr
-    if bool(left.any()):  # rare: the active-set solver finishes from where the path stopped
+    if bool(
+        left.any()
+    ):  # rare: the active-set solver finishes from where the path stopped
         res = lasso_active_set(I64[left], A64, lam, tol=tol, x0=x[left], gram=G)
         x[left], kkt_t[left], obj_t[left] = res.x, res.kkt, res.objective
-    return LassoResult(x.to(device, dtype), obj_t.to(device, dtype), int(steps.max(initial=0)),
-                       (kkt_t <= thr).to(device), kkt_t.to(device, dtype))
+    return LassoResult(
+        x.to(device, dtype),
+        obj_t.to(device, dtype),
+        int(steps.max(initial=0)),
+        (kkt_t <= thr).to(device),
+        kkt_t.to(device, dtype),
+    )
 
 
 _jit = numba.njit(cache=True, nogil=True)  # compiled on first use, cached on disk
@@ -136,7 +151,9 @@ def _follow_paths(C0, G, lam, max_steps, X, KKT, OBJ, STEPS):
     y = np.zeros(N)
     a = np.zeros(N)
     c = np.zeros(N)
-    state = np.zeros(N, np.int64)  # 0 off the support, 1 on it, 2 passed over (degenerate)
+    state = np.zeros(
+        N, np.int64
+    )  # 0 off the support, 1 on it, 2 passed over (degenerate)
     for b in range(B):
         for j in range(N):
             c[j] = C0[b, j]
@@ -170,7 +187,9 @@ def _follow_paths(C0, G, lam, max_steps, X, KKT, OBJ, STEPS):
                 event = _END
                 who = -1
                 sign = 0.0
-                for j in range(N):  # g < gamma tested as n < gamma d (d > 0): no division
+                for j in range(
+                    N
+                ):  # g < gamma tested as n < gamma d (d > 0): no division
                     if state[j] != 0 or j == left:
                         continue
                     n1, d1 = lam_cur - c[j], 1.0 - a[j]
@@ -202,7 +221,9 @@ def _follow_paths(C0, G, lam, max_steps, X, KKT, OBJ, STEPS):
                         act[i] = act[i + 1]
                         s[i] = s[i + 1]
                     k -= 1
-                    for j2 in range(N):  # a passed-over atom may fit the smaller support
+                    for j2 in range(
+                        N
+                    ):  # a passed-over atom may fit the smaller support
                         if state[j2] == 2:
                             state[j2] = 0
                     _cholesky(G, act, k, L)

@@ -13,9 +13,16 @@ __all__ = ["lasso"]
 
 
 def lasso(
-    images: torch.Tensor, A: torch.Tensor, penalty: float, *, tol: float = 1e-9,
-    solver: str = "auto", max_iter: int = 100, max_add: int = 2,
-    x0: torch.Tensor | None = None, gram: torch.Tensor | None = None,
+    images: torch.Tensor,
+    A: torch.Tensor,
+    penalty: float,
+    *,
+    tol: float = 1e-9,
+    solver: str = "auto",
+    max_iter: int = 100,
+    max_add: int = 2,
+    x0: torch.Tensor | None = None,
+    gram: torch.Tensor | None = None,
     chunk_size: int = 2048,
 ) -> LassoResult:
     r"""Solve ``B`` lasso problems at once, exactly, with an optimality certificate each.
@@ -89,27 +96,45 @@ def lasso(
     Returns:
         :class:`LassoResult`.
     """
-    _validate_lasso_solve(images, A, penalty, tol, solver, max_iter, max_add, x0, gram,
-                          chunk_size)
-    if solver == "homotopy" or (solver == "auto" and x0 is None
-                                and torch.as_tensor(A).device.type == "cpu"):
+    _validate_lasso_solve(
+        images, A, penalty, tol, solver, max_iter, max_add, x0, gram, chunk_size
+    )
+    if solver == "homotopy" or (
+        solver == "auto" and x0 is None and torch.as_tensor(A).device.type == "cpu"
+    ):
         return lasso_homotopy(images, A, penalty, tol=tol, gram=gram)
-    return lasso_active_set(images, A, penalty, tol=tol, max_iter=max_iter, max_add=max_add,
-                            x0=x0, gram=gram, chunk_size=chunk_size)
+    return lasso_active_set(
+        images,
+        A,
+        penalty,
+        tol=tol,
+        max_iter=max_iter,
+        max_add=max_add,
+        x0=x0,
+        gram=gram,
+        chunk_size=chunk_size,
+    )
 
 
-def _validate_lasso_solve(images, A, penalty, tol, solver, max_iter, max_add, x0, gram,
-                          chunk_size) -> None:
+def _validate_lasso_solve(
+    images, A, penalty, tol, solver, max_iter, max_add, x0, gram, chunk_size
+) -> None:
     """Every argument of :func:`lasso`, before any work."""
     if solver not in ("auto", "homotopy", "active_set"):
-        raise ValueError(f"solver must be 'auto', 'homotopy' or 'active_set', got {solver!r}")
+        raise ValueError(
+            f"solver must be 'auto', 'homotopy' or 'active_set', got {solver!r}"
+        )
     validation.check_same_device(images=images, A=A, x0=x0, gram=gram)
     A = validation.as_float_tensor("A", A, shape=("P", "N"))
     P, N = A.shape
     images = validation.as_float_tensor("images", images, shape=("B", P))
     validation.check_nonnegative("penalty", penalty)
     validation.check_positive("tol", tol)
-    for name, value in (("max_iter", max_iter), ("max_add", max_add), ("chunk_size", chunk_size)):
+    for name, value in (
+        ("max_iter", max_iter),
+        ("max_add", max_add),
+        ("chunk_size", chunk_size),
+    ):
         validation.check_int(name, value, 1)
     if x0 is not None:
         validation.as_float_tensor("x0", x0, shape=(images.shape[0], N))

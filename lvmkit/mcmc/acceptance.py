@@ -22,8 +22,9 @@ def acceptance_probability(log_ratio: torch.Tensor) -> torch.Tensor:
     return torch.exp(torch.clamp(log_ratio, max=0.0))
 
 
-def metropolis(energy: EnergyChange, *,
-               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def metropolis(
+    energy: EnergyChange, *, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The Metropolis test on the joint density of position and momentum.
 
     Accepts each proposal with probability ``min(1, exp(-Delta H))``

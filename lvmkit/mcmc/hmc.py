@@ -43,9 +43,16 @@ def build_step(integrator, acceptance: Callable = metropolis) -> Callable:
 
 def hmc(
     log_prob_and_grad: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
-    x0: torch.Tensor, *, n_samples: int, n_warmup: int = 200, n_leapfrog: int = 8,
-    step_size: float = 0.2, precond: torch.Tensor | None = None, target_accept: float = 0.8,
-    thin: int = 1, acceptance: Callable = metropolis,
+    x0: torch.Tensor,
+    *,
+    n_samples: int,
+    n_warmup: int = 200,
+    n_leapfrog: int = 8,
+    step_size: float = 0.2,
+    precond: torch.Tensor | None = None,
+    target_accept: float = 0.8,
+    thin: int = 1,
+    acceptance: Callable = metropolis,
     generator: torch.Generator | None = None,
 ) -> HMCResult:
     r"""Hamiltonian Monte Carlo, one chain per row of ``x0``, all chains in lock step.
@@ -76,12 +83,27 @@ def hmc(
     Returns:
         :class:`~lvmkit.mcmc.HMCResult`.
     """
-    _validate_hmc(log_prob_and_grad, x0, n_samples, n_warmup, n_leapfrog, step_size, precond,
-                  target_accept, thin, acceptance, generator)
+    _validate_hmc(
+        log_prob_and_grad,
+        x0,
+        n_samples,
+        n_warmup,
+        n_leapfrog,
+        step_size,
+        precond,
+        target_accept,
+        thin,
+        acceptance,
+        generator,
+    )
     x0 = torch.as_tensor(x0)
     B, N = x0.shape
     dt = x0.dtype
-    C = torch.eye(N, dtype=dt) if precond is None else torch.as_tensor(precond, dtype=dt)
+    C = (
+        torch.eye(N, dtype=dt)
+        if precond is None
+        else torch.as_tensor(precond, dtype=dt)
+    )
     Cinv = torch.linalg.inv(C)
 
     def f(u):
@@ -92,14 +114,33 @@ def hmc(
     state = integrator.init(x0 @ Cinv.T)
     _check_log_density(state.log_prob, state.grad, B, N)
     log_eps = torch.full((B,), float(torch.log(torch.tensor(step_size))), dtype=dt)
-    return run_chains(build_step(integrator, acceptance), state, log_step_size=log_eps,
-                      n_samples=n_samples, n_warmup=n_warmup, thin=thin,
-                      target_accept=target_accept, position=lambda s: s.position @ C.T,
-                      log_prob=integrator.log_prob, generator=generator)
+    return run_chains(
+        build_step(integrator, acceptance),
+        state,
+        log_step_size=log_eps,
+        n_samples=n_samples,
+        n_warmup=n_warmup,
+        thin=thin,
+        target_accept=target_accept,
+        position=lambda s: s.position @ C.T,
+        log_prob=integrator.log_prob,
+        generator=generator,
+    )
 
 
-def _validate_hmc(log_prob_and_grad, x0, n_samples, n_warmup, n_leapfrog, step_size, precond,
-                  target_accept, thin, acceptance, generator) -> None:
+def _validate_hmc(
+    log_prob_and_grad,
+    x0,
+    n_samples,
+    n_warmup,
+    n_leapfrog,
+    step_size,
+    precond,
+    target_accept,
+    thin,
+    acceptance,
+    generator,
+) -> None:
     """Every argument of :func:`hmc`, before any work."""
     validation.check_callable("log_prob_and_grad", log_prob_and_grad)
     validation.check_callable("acceptance", acceptance)
@@ -109,14 +150,20 @@ def _validate_hmc(log_prob_and_grad, x0, n_samples, n_warmup, n_leapfrog, step_s
     validation.check_int("n_leapfrog", n_leapfrog, 1)
     validation.check_int("thin", thin, 1)
     validation.check_positive("step_size", step_size)
-    validation.check_probability("target_accept", target_accept, open_low=True, open_high=True)
+    validation.check_probability(
+        "target_accept", target_accept, open_low=True, open_high=True
+    )
     if precond is not None:
-        C = validation.as_float_tensor("precond", precond, shape=(x0.shape[1], x0.shape[1]))
+        C = validation.as_float_tensor(
+            "precond", precond, shape=(x0.shape[1], x0.shape[1])
+        )
         validation.check_same_device(x0=x0, precond=C)
         cond = float(torch.linalg.cond(C.double()))
         if not cond <= 1e12:  # also catches NaN / inf
-            raise ValueError(f"precond must be well conditioned (condition number <= 1e12), "
-                             f"got {cond:.3g}")
+            raise ValueError(
+                f"precond must be well conditioned (condition number <= 1e12), "
+                f"got {cond:.3g}"
+            )
     validation.check_generator("generator", generator)
 
 
@@ -129,9 +176,13 @@ def _check_log_density(lp, g, B: int, N: int) -> None:
     name = "log_prob_and_grad"
     for what, value, shape in (("log density", lp, (B,)), ("gradient", g, (B, N))):
         if not torch.is_tensor(value) or tuple(value.shape) != shape:
-            raise ValueError(f"{name} must return a {what} of shape {shape} at x0, got "
-                             f"{validation.describe(value)}")
+            raise ValueError(
+                f"{name} must return a {what} of shape {shape} at x0, got "
+                f"{validation.describe(value)}"
+            )
         if not bool(torch.isfinite(value).all()):
-            raise ValueError(f"{name} must return a finite {what} at x0 (start the chains "
-                             f"where the density is positive), got "
-                             f"{int((~torch.isfinite(value)).sum())} non-finite of {value.numel()}")
+            raise ValueError(
+                f"{name} must return a finite {what} at x0 (start the chains "
+                f"where the density is positive), got "
+                f"{int((~torch.isfinite(value)).sum())} non-finite of {value.numel()}"
+            )

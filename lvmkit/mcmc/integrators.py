@@ -40,8 +40,13 @@ class Leapfrog:
     def init(self, position: torch.Tensor) -> HMCState:
         return HMCState(position, *self.log_prob_and_grad(position))
 
-    def propose(self, state: HMCState, eps: torch.Tensor, *,
-                generator: torch.Generator | None = None) -> tuple[HMCState, EnergyChange]:
+    def propose(
+        self,
+        state: HMCState,
+        eps: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> tuple[HMCState, EnergyChange]:
         u, lp, g = state
         p = torch.randn(u.shape, generator=generator, dtype=u.dtype)
         u_new, p_new = u, p + 0.5 * eps * g
@@ -52,7 +57,9 @@ class Leapfrog:
                 p_new = p_new + eps * g_new
         p_new = p_new + 0.5 * eps * g_new
         kin0, kin1 = 0.5 * (p * p).sum(-1), 0.5 * (p_new * p_new).sum(-1)
-        energy = EnergyChange(lp_new - kin1 - lp + kin0, lp_new - lp, torch.isfinite(lp_new))
+        energy = EnergyChange(
+            lp_new - kin1 - lp + kin0, lp_new - lp, torch.isfinite(lp_new)
+        )
         return HMCState(u_new, lp_new, g_new), energy
 
     @staticmethod
@@ -105,9 +112,21 @@ class ExactKinkSplitting:
         n_steps: Steps per proposal.
     """
 
-    def __init__(self, G: torch.Tensor, b: torch.Tensor, prior_scale: float,
-                 mass: torch.Tensor, n_steps: int):
-        self.G, self.b, self.s, self.mass, self.n_steps = G, b, prior_scale, mass, n_steps
+    def __init__(
+        self,
+        G: torch.Tensor,
+        b: torch.Tensor,
+        prior_scale: float,
+        mass: torch.Tensor,
+        n_steps: int,
+    ):
+        self.G, self.b, self.s, self.mass, self.n_steps = (
+            G,
+            b,
+            prior_scale,
+            mass,
+            n_steps,
+        )
         self.acc = 1.0 / (prior_scale * mass)
         self.two_over_acc = 2.0 / self.acc
         self.inv_m = 1.0 / mass
@@ -120,8 +139,13 @@ class ExactKinkSplitting:
         xG = position @ self.G
         return KinkState(sg, position.abs(), xG, self._potential(position, xG))
 
-    def propose(self, state: KinkState, eps: torch.Tensor, *,
-                generator: torch.Generator | None = None) -> tuple[KinkState, EnergyChange]:
+    def propose(
+        self,
+        state: KinkState,
+        eps: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> tuple[KinkState, EnergyChange]:
         sg, y, xG, U = state
         v = torch.randn(y.shape, generator=generator, dtype=y.dtype) * self.inv_m.sqrt()
         kin0 = 0.5 * (self.mass * v * v).sum(-1)
@@ -149,8 +173,14 @@ class ExactKinkSplitting:
         return -state.potential
 
 
-def v_flow(sg: torch.Tensor, y: torch.Tensor, w: torch.Tensor, tau: torch.Tensor,
-            acc: torch.Tensor, two_over_acc: torch.Tensor):
+def v_flow(
+    sg: torch.Tensor,
+    y: torch.Tensor,
+    w: torch.Tensor,
+    tau: torch.Tensor,
+    acc: torch.Tensor,
+    two_over_acc: torch.Tensor,
+):
     r"""Exact flow, for time ``tau``, of ``m w^2 / 2 + |x| / s`` for each latent separately.
 
     A latent is kept as its side ``sg = sign(x)`` (+-1), its distance ``y = |x| >= 0``
@@ -170,10 +200,10 @@ def v_flow(sg: torch.Tensor, y: torch.Tensor, w: torch.Tensor, tau: torch.Tensor
         ``(sg, y, w)`` after ``tau``.
     """
     u = torch.sqrt(w * w + 2.0 * acc * y)
-    half = u * two_over_acc                      # duration of one excursion
+    half = u * two_over_acc  # duration of one excursion
     r = (u - w) / acc + tau
     k = torch.floor(r / half)
     r = r - k * half
-    flips = k - 2.0 * torch.floor(0.5 * k)       # k mod 2
+    flips = k - 2.0 * torch.floor(0.5 * k)  # k mod 2
     sg = sg * (1.0 - 2.0 * flips)
     return sg, (r * (u - 0.5 * acc * r)).clamp_(min=0.0), u - acc * r

@@ -12,8 +12,9 @@ from lvmkit.mcmc.state import HMCInfo, HMCResult
 __all__ = ["adapt_step_size", "run_chains"]
 
 
-def adapt_step_size(log_eps, log_eps_sum, n_avg: int, it: int, prob, n_warmup: int,
-                    target_accept: float):
+def adapt_step_size(
+    log_eps, log_eps_sum, n_avg: int, it: int, prob, n_warmup: int, target_accept: float
+):
     """One warm-up step of the per-chain step-size adaptation (Robbins-Monro on log eps).
 
     The step size moves towards ``target_accept``; over the second half of warm-up the
@@ -30,8 +31,16 @@ def adapt_step_size(log_eps, log_eps_sum, n_avg: int, it: int, prob, n_warmup: i
 
 
 def run_chains(
-    step: Callable, state, *, log_step_size: torch.Tensor, n_samples: int, n_warmup: int,
-    thin: int, target_accept: float, position: Callable, log_prob: Callable,
+    step: Callable,
+    state,
+    *,
+    log_step_size: torch.Tensor,
+    n_samples: int,
+    n_warmup: int,
+    thin: int,
+    target_accept: float,
+    position: Callable,
+    log_prob: Callable,
     generator: torch.Generator | None = None,
 ) -> HMCResult:
     """Run ``B`` chains in lock step: ``n_warmup`` adapting iterations, then keep draws.
@@ -60,11 +69,22 @@ def run_chains(
         info: HMCInfo
         if it < n_warmup:
             log_eps, log_eps_sum, n_avg = adapt_step_size(
-                log_eps, log_eps_sum, n_avg, it, info.accept_prob, n_warmup, target_accept)
+                log_eps,
+                log_eps_sum,
+                n_avg,
+                it,
+                info.accept_prob,
+                n_warmup,
+                target_accept,
+            )
         else:
             acc_sum += info.accept_prob
             if (it - n_warmup + 1) % thin == 0:
                 kept.append(position(state))
                 kept_lp.append(log_prob(state))
-    return HMCResult(torch.stack(kept), acc_sum / (n_samples * thin), torch.exp(log_eps),
-                     torch.stack(kept_lp))
+    return HMCResult(
+        torch.stack(kept),
+        acc_sum / (n_samples * thin),
+        torch.exp(log_eps),
+        torch.stack(kept_lp),
+    )

@@ -67,7 +67,9 @@ class HMCResult(NamedTuple):
     log_prob: torch.Tensor
 
 
-def select(accepted: torch.Tensor, proposal: NamedTuple, state: NamedTuple) -> NamedTuple:
+def select(
+    accepted: torch.Tensor, proposal: NamedTuple, state: NamedTuple
+) -> NamedTuple:
     """Field by field, the proposal where ``accepted`` (shape ``(B,)``), else the state."""
     fields = []
     for new, old in zip(proposal, state, strict=True):

@@ -32,7 +32,11 @@ enumeration), :mod:`~lvmkit.treeworld.pixels` (the image layer, the input checks
 (:class:`FlatFancyModel`, :class:`TextureModel`).
 """
 
-from lvmkit.treeworld.baselines import FlatFancyModel, TextureModel, largest_part_fraction
+from lvmkit.treeworld.baselines import (
+    FlatFancyModel,
+    TextureModel,
+    largest_part_fraction,
+)
 from lvmkit.treeworld.pixels import image_log_likelihood
 from lvmkit.treeworld.render import (
     HEIGHT,
@@ -54,7 +58,6 @@ from lvmkit.treeworld.render import (
 from lvmkit.treeworld.world import TreeSample, TreeWorld
 
 __all__ = [
-    "image_log_likelihood",
     "HEIGHT",
     "LEAF",
     "N_BRANCH",
@@ -72,6 +75,7 @@ __all__ = [
     "TreeSample",
     "TreeWorld",
     "enumerate_configs",
+    "image_log_likelihood",
     "largest_part_fraction",
     "layer_maps",
     "render",

@@ -24,8 +24,6 @@ from lvmkit.treeworld.world import TreeWorld
 __all__ = ["FlatFancyModel", "TextureModel", "largest_part_fraction"]
 
 
-
-
 @dataclass(frozen=True)
 class FlatFancyModel:
     """A flat model: a table ``P_fancy(l)`` over part maps, then ``P(Im | l)``; no upper layers.
@@ -66,14 +64,19 @@ class FlatFancyModel:
         """``log P(Im) = log sum_l P_fancy(l) P(Im | l)``, shape ``(n,)``."""
         images = _check_images(images)
         return logsumexp(
-            image_log_likelihood(images, self.maps, self.pixel_on) + self.log_probs, axis=1
+            image_log_likelihood(images, self.maps, self.pixel_on) + self.log_probs,
+            axis=1,
         )
 
-    def sample(self, n: int, *, generator: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def sample(
+        self, n: int, *, generator: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``(maps, images)`` of shapes ``(n, 256)`` each."""
         rng = validation.as_numpy_generator("generator", generator)
         idx = rng.choice(
-            len(self.maps), size=_check_n(n), p=np.exp(self.log_probs - logsumexp(self.log_probs))
+            len(self.maps),
+            size=_check_n(n),
+            p=np.exp(self.log_probs - logsumexp(self.log_probs)),
         )
         maps = self.maps[idx]
         return maps, _sample_images(maps, self.pixel_on, rng)
@@ -97,7 +100,9 @@ class TextureModel:
 
     def __post_init__(self) -> None:
         object.__setattr__(
-            self, "marginals", _check_probs("marginals", self.marginals, (HEIGHT * WIDTH, 3))
+            self,
+            "marginals",
+            _check_probs("marginals", self.marginals, (HEIGHT * WIDTH, 3)),
         )
         object.__setattr__(self, "pixel_on", _check_pixel_on(self.pixel_on))
 
@@ -107,10 +112,14 @@ class TextureModel:
         return cls(world.leaf_marginals(species), world.pixel_on)
 
     @classmethod
-    def fit(cls, maps, *, pseudo_count: float = 0.1, pixel_on=(0.04, 0.95, 0.8)) -> TextureModel:
+    def fit(
+        cls, maps, *, pseudo_count: float = 0.1, pixel_on=(0.04, 0.95, 0.8)
+    ) -> TextureModel:
         """Per-location frequencies of part maps ``(n, 256)`` plus ``pseudo_count``."""
         maps = _check_maps(maps)
-        counts = np.stack([(maps == k).sum(0) for k in (SKY, WOOD, LEAF)], -1) + pseudo_count
+        counts = (
+            np.stack([(maps == k).sum(0) for k in (SKY, WOOD, LEAF)], -1) + pseudo_count
+        )
         return cls(counts / counts.sum(-1, keepdims=True), pixel_on)
 
     def log_prob_leaves(self, maps) -> np.ndarray:
@@ -126,7 +135,9 @@ class TextureModel:
         on = self.marginals @ self.pixel_on  # P(Im_p = 1)
         return images @ np.log(on) + (1 - images) @ np.log1p(-on)
 
-    def sample(self, n: int, *, generator: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def sample(
+        self, n: int, *, generator: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``(maps, images)`` of shapes ``(n, 256)`` each."""
         rng = validation.as_numpy_generator("generator", generator)
         u = rng.random((_check_n(n), HEIGHT * WIDTH, 1))

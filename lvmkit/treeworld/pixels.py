@@ -17,7 +17,9 @@ def _check_probs(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
     if not np.all(np.isfinite(p)) or np.any(p < 0):
         raise ValueError(f"{name} must be finite and non-negative")
     if not np.allclose(p.sum(-1), 1.0, atol=1e-6):
-        raise ValueError(f"{name} must sum to 1 along its last axis, got sums {p.sum(-1)}")
+        raise ValueError(
+            f"{name} must sum to 1 along its last axis, got sums {p.sum(-1)}"
+        )
     p = p / p.sum(-1, keepdims=True)
     p.setflags(write=False)
     return p
@@ -45,17 +47,19 @@ def _check_maps(maps) -> np.ndarray:
     return m.astype(np.uint8)
 
 
-
-
 def _check_pixel_on(pixel_on) -> np.ndarray:
     rho = np.asarray(pixel_on, dtype=np.float64)
     if rho.shape != (3,) or not np.all((rho > 0) & (rho < 1)):
-        raise ValueError(f"pixel_on must be 3 probabilities strictly inside (0, 1), got {pixel_on}")
+        raise ValueError(
+            f"pixel_on must be 3 probabilities strictly inside (0, 1), got {pixel_on}"
+        )
     rho.setflags(write=False)
     return rho
 
 
-def image_log_likelihood(images: np.ndarray, maps: np.ndarray, pixel_on: np.ndarray) -> np.ndarray:
+def image_log_likelihood(
+    images: np.ndarray, maps: np.ndarray, pixel_on: np.ndarray
+) -> np.ndarray:
     r"""``log P(Im | l)`` for every image and map, shape ``(n_images, n_maps)``.
 
     .. math:: \log P(\mathrm{Im} \mid l) = \sum_p \mathrm{Im}_p \log\rho_{l_p}
@@ -67,8 +71,11 @@ def image_log_likelihood(images: np.ndarray, maps: np.ndarray, pixel_on: np.ndar
     return images @ weights.T + bias
 
 
-def _sample_images(maps: np.ndarray, pixel_on: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _sample_images(
+    maps: np.ndarray, pixel_on: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     return (rng.random(maps.shape) < pixel_on[maps]).astype(np.float64)
+
 
 def _check_n(n) -> int:
     if isinstance(n, bool) or int(n) != n or n < 1:

@@ -7,7 +7,23 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["HEIGHT", "LEAF", "N_BRANCH", "N_LEAF", "N_SLOTS", "N_TRUNK_H", "N_TRUNK_X", "SKY", "SPECIES", "TRUNK_X", "WIDTH", "WOOD", "enumerate_configs", "layer_maps", "render"]
+__all__ = [
+    "HEIGHT",
+    "LEAF",
+    "N_BRANCH",
+    "N_LEAF",
+    "N_SLOTS",
+    "N_TRUNK_H",
+    "N_TRUNK_X",
+    "SKY",
+    "SPECIES",
+    "TRUNK_X",
+    "WIDTH",
+    "WOOD",
+    "enumerate_configs",
+    "layer_maps",
+    "render",
+]
 
 HEIGHT = WIDTH = 16
 SKY, WOOD, LEAF = 0, 1, 2
@@ -41,8 +57,12 @@ def render(s: int, xi: int, hi: int, g: int, c: tuple[int, int, int]) -> np.ndar
         g: Branch geometry (0..3).
         c: Foliage amount (0..2) of the left, right and crown slots.
     """
-    for name, v, n in (("s", s, 3), ("xi", xi, N_TRUNK_X), ("hi", hi, N_TRUNK_H),
-                       ("g", g, N_BRANCH)):
+    for name, v, n in (
+        ("s", s, 3),
+        ("xi", xi, N_TRUNK_X),
+        ("hi", hi, N_TRUNK_H),
+        ("g", g, N_BRANCH),
+    ):
         if isinstance(v, bool) or int(v) != v or not 0 <= v < n:
             raise ValueError(f"{name} must be an integer in [0, {n}), got {v}")
     if len(c) != N_SLOTS or any(int(v) != v or not 0 <= v < N_LEAF for v in c):
@@ -110,13 +130,17 @@ def layer_maps(config) -> np.ndarray:
     """
     config = np.asarray(config)
     if config.shape != (7,):
-        raise ValueError(f"config must have shape (7,): (s, xi, hi, g, c_left, c_right, c_crown),"
-                         f" got shape {config.shape}")
+        raise ValueError(
+            f"config must have shape (7,): (s, xi, hi, g, c_left, c_right, c_crown),"
+            f" got shape {config.shape}"
+        )
     s, xi, hi, g, *c = (int(v) for v in config)
     full = render(s, xi, hi, g, tuple(c)).ravel()
     trunk = np.zeros_like(full).reshape(HEIGHT, WIDTH)
     trunk[HEIGHT - TRUNK_HEIGHTS[s][hi] :, TRUNK_X[xi]] = WOOD
-    return np.stack([trunk.ravel(), np.where(full == WOOD, WOOD, SKY), full]).astype(np.uint8)
+    return np.stack([trunk.ravel(), np.where(full == WOOD, WOOD, SKY), full]).astype(
+        np.uint8
+    )
 
 
 @lru_cache(maxsize=1)
@@ -128,7 +152,9 @@ def enumerate_configs() -> tuple[np.ndarray, np.ndarray]:
         ``(s, xi, hi, g, c_left, c_right, c_crown)`` in C order of ``GRID``, and
         ``maps`` of shape ``(5832, 256)`` (uint8, flattened part maps). Read-only.
     """
-    configs = np.stack(np.meshgrid(*[np.arange(n) for n in GRID], indexing="ij"), -1).reshape(-1, 7)
+    configs = np.stack(
+        np.meshgrid(*[np.arange(n) for n in GRID], indexing="ij"), -1
+    ).reshape(-1, 7)
     maps = np.stack(
         [
             render(int(s), int(xi), int(hi), int(g), tuple(int(v) for v in c)).ravel()
@@ -147,5 +173,3 @@ def _unique_maps() -> tuple[np.ndarray, np.ndarray, dict]:
     uniq, inverse = np.unique(maps, axis=0, return_inverse=True)
     index = {row.tobytes(): i for i, row in enumerate(uniq)}
     return uniq, inverse.ravel(), index
-
-

@@ -70,15 +70,21 @@ class TreeWorld:
 
     def __post_init__(self) -> None:
         object.__setattr__(
-            self, "species_probs", _check_probs("species_probs", self.species_probs, (3,))
+            self,
+            "species_probs",
+            _check_probs("species_probs", self.species_probs, (3,)),
         )
         object.__setattr__(
             self, "trunk_probs", _check_probs("trunk_probs", self.trunk_probs, (3, 18))
         )
         object.__setattr__(
-            self, "branch_probs", _check_probs("branch_probs", self.branch_probs, (3, 3, 4))
+            self,
+            "branch_probs",
+            _check_probs("branch_probs", self.branch_probs, (3, 3, 4)),
         )
-        object.__setattr__(self, "leaf_probs", _check_probs("leaf_probs", self.leaf_probs, (3, 3)))
+        object.__setattr__(
+            self, "leaf_probs", _check_probs("leaf_probs", self.leaf_probs, (3, 3))
+        )
         object.__setattr__(self, "pixel_on", _check_pixel_on(self.pixel_on))
 
     @classmethod
@@ -101,7 +107,10 @@ class TreeWorld:
     def log_config_probs(self) -> np.ndarray:
         """``log P(s, t, b, c)`` of every configuration, shape ``(5832,)`` (C order of GRID)."""
         with np.errstate(divide="ignore"):
-            ls, lt = np.log(self.species_probs), np.log(self.trunk_probs).reshape(3, 6, 3)
+            ls, lt = (
+                np.log(self.species_probs),
+                np.log(self.trunk_probs).reshape(3, 6, 3),
+            )
             lb, lc = np.log(self.branch_probs), np.log(self.leaf_probs)
         out = (
             ls[:, None, None, None, None, None, None]
@@ -166,7 +175,9 @@ class TreeWorld:
         """``log P(s, t, b, c, Im)`` for every image and configuration, shape ``(n, 5832)``."""
         images = _check_images(images)
         _, maps = enumerate_configs()
-        return image_log_likelihood(images, maps, self.pixel_on) + self.log_config_probs()
+        return (
+            image_log_likelihood(images, maps, self.pixel_on) + self.log_config_probs()
+        )
 
     def log_marginal(self, images) -> np.ndarray:
         r"""Exact ``log P(Im)`` by the nested sums of the hierarchy, shape ``(n,)``.
@@ -176,14 +187,21 @@ class TreeWorld:
         """
         images = _check_images(images)
         _, maps = enumerate_configs()
-        ll = image_log_likelihood(images, maps, self.pixel_on).reshape(len(images), *GRID)
+        ll = image_log_likelihood(images, maps, self.pixel_on).reshape(
+            len(images), *GRID
+        )
         with np.errstate(divide="ignore"):
             lc = np.log(self.leaf_probs)
-            lb, lt = np.log(self.branch_probs), np.log(self.trunk_probs).reshape(3, 6, 3)
+            lb, lt = (
+                np.log(self.branch_probs),
+                np.log(self.trunk_probs).reshape(3, 6, 3),
+            )
             ls = np.log(self.species_probs)
         ll = logsumexp(ll + lc[None, :, None, None, None, None, None, :], axis=-1)
         ll = logsumexp(ll + lc[None, :, None, None, None, None, :], axis=-1)
-        ll = logsumexp(ll + lc[None, :, None, None, None, :], axis=-1)  # sum over leaves
+        ll = logsumexp(
+            ll + lc[None, :, None, None, None, :], axis=-1
+        )  # sum over leaves
         ll = logsumexp(ll + lb[None, :, None, :, :], axis=-1)  # over branches
         ll = logsumexp(ll + lt[None], axis=(-2, -1))  # over trunks
         return logsumexp(ll + ls[None], axis=-1)  # over species
@@ -223,7 +241,12 @@ class TreeWorld:
         )
         t = np.array([rng.choice(18, p=self.trunk_probs[k]) for k in s])
         xi, hi = t // 3, t % 3
-        g = np.array([rng.choice(4, p=self.branch_probs[k, h]) for k, h in zip(s, hi, strict=True)])
+        g = np.array(
+            [
+                rng.choice(4, p=self.branch_probs[k, h])
+                for k, h in zip(s, hi, strict=True)
+            ]
+        )
         c = np.stack([rng.choice(3, size=3, p=self.leaf_probs[k]) for k in s])
         configs = np.column_stack([s, xi, hi, g, c])
         _, all_maps = enumerate_configs()
@@ -232,7 +255,11 @@ class TreeWorld:
 
     def sample_images(self, maps, *, generator: np.random.Generator) -> np.ndarray:
         """Render part maps into binary images, shape ``(n, 256)``."""
-        return _sample_images(_check_maps(maps), self.pixel_on, validation.as_numpy_generator("generator", generator))
+        return _sample_images(
+            _check_maps(maps),
+            self.pixel_on,
+            validation.as_numpy_generator("generator", generator),
+        )
 
     # ---- learning -----------------------------------------------------------------------
     @classmethod
@@ -264,7 +291,9 @@ class TreeWorld:
         _, inverse, index = _unique_maps()
         ids = np.array([index.get(row.tobytes(), -1) for row in maps])
         if np.any(ids < 0):
-            raise ValueError("every training map must be in the support of the tree world")
+            raise ValueError(
+                "every training map must be in the support of the tree world"
+            )
         obs_count = np.bincount(ids, minlength=len(index)).astype(np.float64)
         flat = lambda k: np.full(k, 1.0 / k)  # noqa: E731
         world = cls(

@@ -44,13 +44,23 @@ from lvmkit.vae.networks import (
     RenderDecoder,
 )
 
-__all__ = ["VAE", "ELBOTerms", "build_vae", "elbo_terms", "iw_log_likelihood", "make_prior",
-           "mmd_rbf", "sample_prior"]
+__all__ = [
+    "VAE",
+    "ELBOTerms",
+    "build_vae",
+    "elbo_terms",
+    "iw_log_likelihood",
+    "make_prior",
+    "mmd_rbf",
+    "sample_prior",
+]
 
 PRIORS = ("normal", "laplace")
 
 
-def make_prior(kind: str, n_latents: int, *, dtype=torch.float32, device=None) -> Independent:
+def make_prior(
+    kind: str, n_latents: int, *, dtype=torch.float32, device=None
+) -> Independent:
     """Unit-variance factorised prior: ``"normal"`` N(0, 1) or ``"laplace"`` (sparse).
 
     The Laplace prior has scale ``1 / sqrt(2)`` so both priors have variance 1.
@@ -83,8 +93,13 @@ class VAE(nn.Module):
         prior: ``"normal"`` or ``"laplace"``.
     """
 
-    def __init__(self, decoder: nn.Module, n_latents: int, encoder: nn.Module | None = None,
-                 prior: str = "normal"):
+    def __init__(
+        self,
+        decoder: nn.Module,
+        n_latents: int,
+        encoder: nn.Module | None = None,
+        prior: str = "normal",
+    ):
         super().__init__()
         if prior not in PRIORS:
             raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
@@ -103,7 +118,9 @@ class VAE(nn.Module):
     def prior(self) -> Independent:
         """p(z), event shape ``(d,)``."""
         dtype = next(self.parameters()).dtype
-        return make_prior(self.prior_kind, self.n_latents, dtype=dtype, device=self._ref.device)
+        return make_prior(
+            self.prior_kind, self.n_latents, dtype=dtype, device=self._ref.device
+        )
 
     def posterior(self, x: torch.Tensor) -> Independent:
         """q(z | x), batch shape ``(B,)``, event shape ``(d,)``."""
@@ -113,8 +130,12 @@ class VAE(nn.Module):
     def sample_posterior(self, x: torch.Tensor, n_samples: int = 1, *, generator=None):
         """``z (S, B, d)`` ~ q(z | x) (reparametrised) and ``log q(z | x)`` ``(S, B)``."""
         q = self.posterior(x)
-        eps = torch.randn((n_samples, *q.base_dist.loc.shape), generator=generator,
-                          dtype=q.base_dist.loc.dtype, device=q.base_dist.loc.device)
+        eps = torch.randn(
+            (n_samples, *q.base_dist.loc.shape),
+            generator=generator,
+            dtype=q.base_dist.loc.dtype,
+            device=q.base_dist.loc.device,
+        )
         z = q.base_dist.loc + q.base_dist.scale * eps
         return z, q.log_prob(z)
 
@@ -131,7 +152,9 @@ class VAE(nn.Module):
         return self.posterior(x).base_dist.loc
 
     # --- training objective --------------------------------------------------------
-    def terms(self, x: torch.Tensor, *, n_samples: int = 1, generator=None) -> ELBOTerms:
+    def terms(
+        self, x: torch.Tensor, *, n_samples: int = 1, generator=None
+    ) -> ELBOTerms:
         """Distortion (Monte Carlo), rate (closed form) and ELBO per datum."""
         validation.as_data_batch("x", x, self.n_pixels)
         validation.check_int("n_samples", n_samples, 1)
@@ -143,7 +166,9 @@ class VAE(nn.Module):
         rate = kl_divergence(self.posterior(x), self.prior())
         return ELBOTerms(-(distortion + rate), rate, distortion)
 
-    def loss(self, x: torch.Tensor, *, beta: float = 1.0, mmd_weight: float = 0.0) -> torch.Tensor:
+    def loss(
+        self, x: torch.Tensor, *, beta: float = 1.0, mmd_weight: float = 0.0
+    ) -> torch.Tensor:
         """Mean over the batch of ``D + beta R``, plus ``mmd_weight * MMD(q(z), p(z))``."""
         t = self.terms(x)
         loss = (t.distortion + beta * t.rate).mean()
@@ -166,13 +191,18 @@ def sample_prior(prior: Independent, n: int, *, generator=None) -> torch.Tensor:
     base = prior.base_dist
     shape = (n, *base.loc.shape)
     if isinstance(base, Normal):
-        return base.loc + base.scale * torch.randn(shape, generator=generator,
-                                                   dtype=base.loc.dtype, device=base.loc.device)
-    u = torch.rand(shape, generator=generator, dtype=base.loc.dtype, device=base.loc.device)
+        return base.loc + base.scale * torch.randn(
+            shape, generator=generator, dtype=base.loc.dtype, device=base.loc.device
+        )
+    u = torch.rand(
+        shape, generator=generator, dtype=base.loc.dtype, device=base.loc.device
+    )
     return base.icdf(u.clamp(1e-7, 1 - 1e-7))
 
 
-def elbo_terms(model, x: torch.Tensor, n_samples: int = 1, *, generator=None) -> ELBOTerms:
+def elbo_terms(
+    model, x: torch.Tensor, n_samples: int = 1, *, generator=None
+) -> ELBOTerms:
     """ELBO, rate and distortion by Monte Carlo for any latent model (protocol above).
 
     Rate here is the Monte Carlo estimate ``log q(z|x) - log p(z)`` averaged over
@@ -188,8 +218,9 @@ def elbo_terms(model, x: torch.Tensor, n_samples: int = 1, *, generator=None) ->
 
 
 @torch.no_grad()
-def iw_log_likelihood(model, x: torch.Tensor, n_samples: int = 100, *, generator=None,
-                      chunk: int = 50) -> torch.Tensor:
+def iw_log_likelihood(
+    model, x: torch.Tensor, n_samples: int = 100, *, generator=None, chunk: int = 50
+) -> torch.Tensor:
     r"""Importance-weighted estimate of :math:`\log p(x)` per datum (Burda et al. 2016).
 
     .. math::
@@ -225,7 +256,9 @@ def mmd_rbf(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     a = validation.as_float_tensor("a", a, ndim=2, min_rows=2)
     b = validation.as_float_tensor("b", b, ndim=2, min_rows=2)
     if a.shape[1] != b.shape[1]:
-        raise ValueError(f"b must have the dimension of a ({a.shape[1]}), got {b.shape[1]}")
+        raise ValueError(
+            f"b must have the dimension of a ({a.shape[1]}), got {b.shape[1]}"
+        )
     validation.check_same_device(a=a, b=b)
     validation.check_same_dtype(a=a, b=b)
     d = a.shape[-1]
@@ -240,8 +273,15 @@ def mmd_rbf(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return taa + tbb - 2 * k(a, b).mean()
 
 
-def build_vae(decoder: str, n_pixels: int, n_latents: int, *, prior: str = "normal",
-              hidden: int = 256, image_side: int = 12) -> VAE:
+def build_vae(
+    decoder: str,
+    n_pixels: int,
+    n_latents: int,
+    *,
+    prior: str = "normal",
+    hidden: int = 256,
+    image_side: int = 12,
+) -> VAE:
     """Build an (untrained) VAE from a small JSON-able configuration.
 
     Args:
@@ -261,7 +301,9 @@ def build_vae(decoder: str, n_pixels: int, n_latents: int, *, prior: str = "norm
         dec = MADE(n_pixels, n_latents, hidden=hidden)
     elif decoder == "render":
         if n_latents != 4 or n_pixels != image_side**2:
-            raise ValueError("the render decoder needs n_latents = 4 and P = image_side**2")
+            raise ValueError(
+                "the render decoder needs n_latents = 4 and P = image_side**2"
+            )
         dec = RenderDecoder(image_side)
     else:
         raise ValueError(f"decoder must be bernoulli, made or render, got {decoder!r}")

@@ -13,8 +13,14 @@ from torch.distributions import Normal
 from lvmkit import validation
 from lvmkit.datasets import render_shapes
 
-__all__ = ["MADE", "BernoulliMLP", "GaussianEncoder", "LinearGaussianDecoder",
-           "LinearGaussianEncoder", "RenderDecoder"]
+__all__ = [
+    "MADE",
+    "BernoulliMLP",
+    "GaussianEncoder",
+    "LinearGaussianDecoder",
+    "LinearGaussianEncoder",
+    "RenderDecoder",
+]
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -31,7 +37,9 @@ class GaussianEncoder(nn.Module):
 
     def __init__(self, n_pixels: int, n_latents: int, hidden: int = 128):
         super().__init__()
-        validation.check_int_sizes(n_pixels=n_pixels, n_latents=n_latents, hidden=hidden)
+        validation.check_int_sizes(
+            n_pixels=n_pixels, n_latents=n_latents, hidden=hidden
+        )
         self.net = _mlp([n_pixels, hidden, hidden, 2 * n_latents])
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,7 +66,9 @@ class BernoulliMLP(nn.Module):
 
     def __init__(self, n_latents: int, n_pixels: int, hidden: int = 128):
         super().__init__()
-        validation.check_int_sizes(n_latents=n_latents, n_pixels=n_pixels, hidden=hidden)
+        validation.check_int_sizes(
+            n_latents=n_latents, n_pixels=n_pixels, hidden=hidden
+        )
         self.net = _mlp([n_latents, hidden, hidden, n_pixels])
 
     @property
@@ -70,7 +80,8 @@ class BernoulliMLP(nn.Module):
         """log p(x | z) for ``x (B, P)``, ``z (S, B, d)``; returns ``(S, B)``."""
         logits = self.net(z)
         return -nn.functional.binary_cross_entropy_with_logits(
-            logits, x.expand_as(logits), reduction="none").sum(-1)
+            logits, x.expand_as(logits), reduction="none"
+        ).sum(-1)
 
     def probs(self, z: torch.Tensor) -> torch.Tensor:
         """Pixel-on probabilities E[x | z], shape ``(..., P)``."""
@@ -95,7 +106,9 @@ class MADE(nn.Module):
     ``n_latents = 0`` the model is an unconditional density over pixels.
     """
 
-    def __init__(self, n_pixels: int, n_latents: int = 0, hidden: int = 256, n_hidden: int = 2):
+    def __init__(
+        self, n_pixels: int, n_latents: int = 0, hidden: int = 256, n_hidden: int = 2
+    ):
         super().__init__()
         validation.check_int("n_pixels", n_pixels, 2)
         validation.check_int("n_latents", n_latents, 0)
@@ -106,10 +119,17 @@ class MADE(nn.Module):
         deg_h = torch.arange(hidden) % (n_pixels - 1) + 1
         sizes = [n_pixels] + [hidden] * n_hidden
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(sizes))
-        self.cond = nn.ModuleList(nn.Linear(n_latents, hidden, bias=False)
-                                  for _ in range(n_hidden)) if n_latents else None
+        self.cond = (
+            nn.ModuleList(
+                nn.Linear(n_latents, hidden, bias=False) for _ in range(n_hidden)
+            )
+            if n_latents
+            else None
+        )
         self.out = nn.Linear(hidden, n_pixels)
-        self.cond_out = nn.Linear(n_latents, n_pixels, bias=False) if n_latents else None
+        self.cond_out = (
+            nn.Linear(n_latents, n_pixels, bias=False) if n_latents else None
+        )
         self.direct = nn.Linear(n_pixels, n_pixels, bias=False)
         masks = [(deg_h[:, None] >= deg_in[None, :])]
         masks += [(deg_h[:, None] >= deg_h[None, :])] * (n_hidden - 1)
@@ -122,7 +142,9 @@ class MADE(nn.Module):
         """Logits ``(..., P)``; output ``i`` depends on ``x[..., :i]`` and ``z`` only."""
         h = x
         for i, layer in enumerate(self.layers):
-            pre = nn.functional.linear(h, layer.weight * getattr(self, f"mask{i}"), layer.bias)
+            pre = nn.functional.linear(
+                h, layer.weight * getattr(self, f"mask{i}"), layer.bias
+            )
             if self.cond is not None:
                 pre = pre + self.cond[i](z)
             h = nn.functional.elu(pre)
@@ -138,7 +160,8 @@ class MADE(nn.Module):
         xs = x.expand(z.shape[0], *x.shape)
         logits = self.logits(xs, z)
         return -nn.functional.binary_cross_entropy_with_logits(
-            logits, xs, reduction="none").sum(-1)
+            logits, xs, reduction="none"
+        ).sum(-1)
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
@@ -162,7 +185,9 @@ class RenderDecoder(nn.Module):
         super().__init__()
         self.size = validation.check_int("size", size, 4)
         self.gain = nn.Parameter(torch.tensor([4.0, 2.0, 2.0, 0.5]))
-        self.offset = nn.Parameter(torch.tensor([0.0, (size - 1) / 2, (size - 1) / 2, 3.0]))
+        self.offset = nn.Parameter(
+            torch.tensor([0.0, (size - 1) / 2, (size - 1) / 2, 3.0])
+        )
         self.log_sharpness = nn.Parameter(torch.tensor(math.log(5.0)))
 
     def factors(self, z: torch.Tensor) -> torch.Tensor:
@@ -173,8 +198,14 @@ class RenderDecoder(nn.Module):
 
     def probs(self, z: torch.Tensor) -> torch.Tensor:
         f = self.factors(z)
-        return render_shapes(f[..., 0], f[..., 1], f[..., 2], f[..., 3], size=self.size,
-                             sharpness=self.log_sharpness.exp())
+        return render_shapes(
+            f[..., 0],
+            f[..., 1],
+            f[..., 2],
+            f[..., 3],
+            size=self.size,
+            sharpness=self.log_sharpness.exp(),
+        )
 
     @property
     def n_pixels(self) -> int:
@@ -208,5 +239,6 @@ class LinearGaussianDecoder(nn.Module):
 
     def sample(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
         mean = z @ self.A.T
-        return mean + self.noise_std * torch.randn(mean.shape, generator=generator,
-                                                   dtype=mean.dtype)
+        return mean + self.noise_std * torch.randn(
+            mean.shape, generator=generator, dtype=mean.dtype
+        )

@@ -16,31 +16,52 @@ import numpy as np
 
 from lvmkit.plotting import as_array, new_axes
 
-__all__ = ["plot_learning_curves", "plot_prior_vs_average_posterior", "plot_reflection", "plot_tree_rows"]
+__all__ = [
+    "plot_learning_curves",
+    "plot_prior_vs_average_posterior",
+    "plot_reflection",
+    "plot_tree_rows",
+]
 
 
 _PARTS_CMAP = mpl.colors.ListedColormap(["#f7f7f2", "#8c5a2b", "#3a9a5b"])
 
 
 def _show_map(ax: plt.Axes, m, shape: tuple[int, int] = (16, 16)) -> None:
-    ax.imshow(as_array(m, "maps").reshape(shape), cmap=_PARTS_CMAP, vmin=0, vmax=2,
-              interpolation="nearest")
+    ax.imshow(
+        as_array(m, "maps").reshape(shape),
+        cmap=_PARTS_CMAP,
+        vmin=0,
+        vmax=2,
+        interpolation="nearest",
+    )
     ax.set_xticks([])
     ax.set_yticks([])
     ax.spines[:].set_visible(False)
 
 
 def _show_binary(ax: plt.Axes, x, shape: tuple[int, int] = (16, 16)) -> None:
-    ax.imshow(as_array(x, "images").reshape(shape), cmap="gray_r", vmin=0, vmax=1,
-              interpolation="nearest")
+    ax.imshow(
+        as_array(x, "images").reshape(shape),
+        cmap="gray_r",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+    )
     ax.set_xticks([])
     ax.set_yticks([])
     ax.spines[:].set_visible(True)
     ax.spines[:].set_color("0.8")
 
 
-def plot_tree_rows(rows: dict[str, Sequence], *, kind: str = "map", axes=None,
-                   shape: tuple[int, int] = (16, 16), notes: dict[str, str] | None = None):
+def plot_tree_rows(
+    rows: dict[str, Sequence],
+    *,
+    kind: str = "map",
+    axes=None,
+    shape: tuple[int, int] = (16, 16),
+    notes: dict[str, str] | None = None,
+):
     """Rows of trees, one row per model: part maps in colour or binary images.
 
     Args:
@@ -68,16 +89,26 @@ def plot_tree_rows(rows: dict[str, Sequence], *, kind: str = "map", axes=None,
     for r, (label, arr) in enumerate(arrays.items()):
         for i in range(n):
             show(axes[r, i], arr[i], shape)
-        axes[r, 0].set_ylabel(label + (f"\n{notes[label]}" if notes and label in notes else ""),
-                              rotation=0, ha="right", va="center", fontsize="small")
+        axes[r, 0].set_ylabel(
+            label + (f"\n{notes[label]}" if notes and label in notes else ""),
+            rotation=0,
+            ha="right",
+            va="center",
+            fontsize="small",
+        )
     return axes
 
 
-def plot_reflection(world: dict[str, np.ndarray], model: dict[str, np.ndarray], *, axes=None,
-                    world_kind: str | Sequence[str] = "map",
-                    model_kind: str | Sequence[str] = "map",
-                    title: str | None = None,
-                    shape: tuple[int, int] = (16, 16)):
+def plot_reflection(
+    world: dict[str, np.ndarray],
+    model: dict[str, np.ndarray],
+    *,
+    axes=None,
+    world_kind: str | Sequence[str] = "map",
+    model_kind: str | Sequence[str] = "map",
+    title: str | None = None,
+    shape: tuple[int, int] = (16, 16),
+):
     """The reflection metaphor built from real objects: W's layers above, M's below, mirrored.
 
     The top row shows the world's variables from the top of its hierarchy down to the
@@ -97,7 +128,9 @@ def plot_reflection(world: dict[str, np.ndarray], model: dict[str, np.ndarray], 
     """
     ncols = max(len(world), len(model))
     if axes is None:
-        _, axes = plt.subplots(2, ncols, figsize=(1.35 * ncols + 0.4, 3.3), squeeze=False)
+        _, axes = plt.subplots(
+            2, ncols, figsize=(1.35 * ncols + 0.4, 3.3), squeeze=False
+        )
     axes = np.asarray(axes).reshape(2, ncols)
 
     def draw(ax, panel, kind, flip):
@@ -116,7 +149,9 @@ def plot_reflection(world: dict[str, np.ndarray], model: dict[str, np.ndarray], 
     for row, panels, kinds in ((0, world, world_kind), (1, model, model_kind)):
         kinds = [kinds] * len(panels) if isinstance(kinds, str) else list(kinds)
         if len(kinds) != len(panels) or not set(kinds) <= {"map", "image", "features"}:
-            raise ValueError(f"kinds must be 'map', 'image' or 'features', one per panel: {kinds}")
+            raise ValueError(
+                f"kinds must be 'map', 'image' or 'features', one per panel: {kinds}"
+            )
         for i in range(ncols):
             ax = axes[row, i]
             if i >= len(panels):
@@ -139,9 +174,15 @@ def plot_reflection(world: dict[str, np.ndarray], model: dict[str, np.ndarray], 
     return axes
 
 
-def plot_learning_curves(sizes, curves: dict[str, np.ndarray], *, truth: float | None = None,
-                         ax: plt.Axes | None = None, ylim: tuple[float, float] | None = None,
-                         ylabel: str = "held-out log-likelihood (nats per tree)") -> plt.Axes:
+def plot_learning_curves(
+    sizes,
+    curves: dict[str, np.ndarray],
+    *,
+    truth: float | None = None,
+    ax: plt.Axes | None = None,
+    ylim: tuple[float, float] | None = None,
+    ylabel: str = "held-out log-likelihood (nats per tree)",
+) -> plt.Axes:
     """Held-out log-likelihood against training-set size, one line per model.
 
     Args:
@@ -159,9 +200,11 @@ def plot_learning_curves(sizes, curves: dict[str, np.ndarray], *, truth: float |
     sizes = as_array(sizes, "sizes")
     for label, vals in curves.items():
         vals = as_array(vals, "curves").reshape(len(sizes), -1)
-        line, = ax.plot(sizes, vals.mean(1), marker="o", label=label)
+        (line,) = ax.plot(sizes, vals.mean(1), marker="o", label=label)
         if vals.shape[1] > 1:
-            ax.fill_between(sizes, vals.min(1), vals.max(1), color=line.get_color(), alpha=0.25)
+            ax.fill_between(
+                sizes, vals.min(1), vals.max(1), color=line.get_color(), alpha=0.25
+            )
     if truth is not None:
         ax.axhline(truth, color="k", ls="--", lw=1, label="true world")
     ax.set_xscale("log")
@@ -173,8 +216,13 @@ def plot_learning_curves(sizes, curves: dict[str, np.ndarray], *, truth: float |
     return ax
 
 
-def plot_prior_vs_average_posterior(prior, averages: dict[str, np.ndarray], *,
-                                    ax: plt.Axes | None = None, floor: float = 1e-6) -> plt.Axes:
+def plot_prior_vs_average_posterior(
+    prior,
+    averages: dict[str, np.ndarray],
+    *,
+    ax: plt.Axes | None = None,
+    floor: float = 1e-6,
+) -> plt.Axes:
     """Scatter of the average posterior of each latent state against its prior probability.
 
     Points on the diagonal mean ``q(z) = r(z)``: Bayes' loop closes.
@@ -191,8 +239,16 @@ def plot_prior_vs_average_posterior(prior, averages: dict[str, np.ndarray], *,
     ax = new_axes(ax)
     prior = np.maximum(as_array(prior, "prior"), floor)
     for label, avg in averages.items():
-        ax.scatter(prior, np.maximum(as_array(avg, "averages"), floor), s=6, alpha=0.6, label=label)
-    top = max(prior.max(), *(np.max(as_array(a, "averages")) for a in averages.values()))
+        ax.scatter(
+            prior,
+            np.maximum(as_array(avg, "averages"), floor),
+            s=6,
+            alpha=0.6,
+            label=label,
+        )
+    top = max(
+        prior.max(), *(np.max(as_array(a, "averages")) for a in averages.values())
+    )
     lo, hi = prior.min() / 2, top * 2
     ax.plot([lo, hi], [lo, hi], color="k", lw=1, ls="--", label="q(z) = r(z)")
     ax.set_xscale("log")
@@ -201,4 +257,3 @@ def plot_prior_vs_average_posterior(prior, averages: dict[str, np.ndarray], *,
     ax.set_ylabel("average posterior q(z)")
     ax.legend(fontsize="small", markerscale=2)
     return ax
-

@@ -39,7 +39,9 @@ def plot_benchmark_ratios(rows: Sequence[dict], *, ax=None) -> plt.Axes:
     for r in rows:
         ratio = float(r["ratio"])
         if not np.isfinite(ratio) or ratio <= 0:
-            raise ValueError(f"rows: the ratio of {r['label']!r} must be positive, got {ratio}")
+            raise ValueError(
+                f"rows: the ratio of {r['label']!r} must be positive, got {ratio}"
+            )
         goal = r.get("goal")
         labels.append(r["label"])
         if goal is None:
@@ -64,10 +66,13 @@ def plot_benchmark_ratios(rows: Sequence[dict], *, ax=None) -> plt.Axes:
     ax.set_yticks(y, labels, fontsize="small")
     lo = min(-0.25 * span, np.log10(margins[has]).min() * 1.2 if has.any() else 0)
     ax.set_xlim(lo, 1.9 * span)
-    ticks = [t for t in (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20) if lo <= np.log10(t) <= span]
+    ticks = [
+        t
+        for t in (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20)
+        if lo <= np.log10(t) <= span
+    ]
     ax.set_xticks(np.log10(ticks), [f"{t:g}" for t in ticks])
     ax.set_xlabel("measured ratio relative to its goal (1 = goal; right of 1: met)")
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
     return ax
-
