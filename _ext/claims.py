@@ -5,7 +5,7 @@ Every claim of the series has an entry in ``chapters/claims/part*.yml`` (``id``,
 that checks a claim carries, in its metadata, ``"claim": {"id", "verdict", "measured",
 "note"}`` (or a list of such dicts when one check settles several entries); ``measured``
 is a short text in which ``{name}`` stands for a value glued in the same notebook
-(``lvmkit.reproducibility.record``). See CONTRIBUTING.md, "Claims ledger".
+(``lvmkit.book.record``). See CONTRIBUTING.md, "Claims ledger".
 
 - The directive ``{claims-ledger}`` (in ``chapters/claims-ledger.md``) renders one row
   per outline item: the item, what the post says, what the book measured (the template

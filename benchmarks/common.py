@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from lvmkit.diagnostics import effective_sample_size as ess
+
 __all__ = [
     "PENALTY",
     "Config",
@@ -45,27 +47,27 @@ class Config:
     """Sizes of one run; :meth:`quick` is the smoke-test version of :meth:`full`."""
 
     quick: bool
-    n_patches: int = 10_000          # row 1 (>= 10,000 in a full run)
-    n_atoms: int = 288               # 2x overcomplete for 12x12 patches
-    repeats: int = 5                 # timing repeats of the fast methods
-    slow_repeats: int = 3            # timing repeats of the slow (peer) methods
-    dict_steps: int = 150            # steps of the shared learned dictionary
-    dl_train: int = 20_000           # row 2: training patches
-    dl_test: int = 2_000             # row 2: held-out patches
-    dl_sklearn_steps: int = 128      # row 2: minibatches given to sklearn
+    n_patches: int = 10_000  # row 1 (>= 10,000 in a full run)
+    n_atoms: int = 288  # 2x overcomplete for 12x12 patches
+    repeats: int = 5  # timing repeats of the fast methods
+    slow_repeats: int = 3  # timing repeats of the slow (peer) methods
+    dict_steps: int = 150  # steps of the shared learned dictionary
+    dl_train: int = 20_000  # row 2: training patches
+    dl_test: int = 2_000  # row 2: held-out patches
+    dl_sklearn_steps: int = 128  # row 2: minibatches given to sklearn
     dl_lvmkit_ladder: tuple[int, ...] = (8, 16, 32, 64, 128)
-    long_repeats: int = 2            # repeats of the runs that take minutes (rows 2, 3)
-    hmc_images: int = 1_000          # row 3: batch of posteriors
+    long_repeats: int = 2  # repeats of the runs that take minutes (rows 2, 3)
+    hmc_images: int = 1_000  # row 3: batch of posteriors
     hmc_samples: int = 300
     hmc_warmup: int = 200
-    nuts_images: int = 20            # row 3: posteriors NUTS runs on (one after another)
+    nuts_images: int = 20  # row 3: posteriors NUTS runs on (one after another)
     nuts_samples: int = 300
     nuts_warmup: int = 200
-    mi_n: int = 2_000                # row 4: samples per estimate
+    mi_n: int = 2_000  # row 4: samples per estimate
     mi_reps: int = 4
     mi_dims: tuple[int, ...] = (1, 2, 5, 10, 20)
     mi_nats: tuple[float, ...] = (0.1, 1.0, 3.0, 10.0)
-    vae_images: int = 10_000         # row 5
+    vae_images: int = 10_000  # row 5
     scale_n: tuple[int, ...] = (1_000, 3_000, 10_000, 30_000, 100_000)
     scale_atoms: tuple[int, ...] = (144, 288, 576)
     extra: dict = field(default_factory=dict)
@@ -77,12 +79,30 @@ class Config:
     @classmethod
     def quick_config(cls) -> Config:
         return cls(
-            quick=True, n_patches=120, n_atoms=32, repeats=2, slow_repeats=1, dict_steps=5,
+            quick=True,
+            n_patches=120,
+            n_atoms=32,
+            repeats=2,
+            slow_repeats=1,
+            dict_steps=5,
             long_repeats=1,
-            dl_train=300, dl_test=60, dl_sklearn_steps=4, dl_lvmkit_ladder=(2, 4),
-            hmc_images=30, hmc_samples=40, hmc_warmup=40, nuts_images=2, nuts_samples=40,
-            nuts_warmup=40, mi_n=150, mi_reps=2, mi_dims=(1, 3), mi_nats=(0.1, 1.0),
-            vae_images=256, scale_n=(100, 200), scale_atoms=(16, 32),
+            dl_train=300,
+            dl_test=60,
+            dl_sklearn_steps=4,
+            dl_lvmkit_ladder=(2, 4),
+            hmc_images=30,
+            hmc_samples=40,
+            hmc_warmup=40,
+            nuts_images=2,
+            nuts_samples=40,
+            nuts_warmup=40,
+            mi_n=150,
+            mi_reps=2,
+            mi_dims=(1, 3),
+            mi_nats=(0.1, 1.0),
+            vae_images=256,
+            scale_n=(100, 200),
+            scale_atoms=(16, 32),
         )
 
     @property
@@ -104,8 +124,13 @@ def timed(fn: Callable[[], object], repeats: int) -> tuple[list[float], object]:
 def summary(values: list[float]) -> dict:
     """Median and spread (min, max) of repeated measurements."""
     v = [float(x) for x in values]
-    return {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v),
-            "values": v}
+    return {
+        "median": statistics.median(v),
+        "min": min(v),
+        "max": max(v),
+        "n": len(v),
+        "values": v,
+    }
 
 
 @functools.lru_cache(maxsize=8)
@@ -127,9 +152,17 @@ def dictionary(cfg: Config, ctx: dict, n_atoms: int | None = None) -> torch.Tens
     n_atoms = cfg.n_atoms if n_atoms is None else n_atoms
     key = ("dictionary", n_atoms)
     if key not in ctx:
-        X = patches(max(4_000, 4 * n_atoms) if not cfg.quick else 200, cfg.patch_side, seed=1)
-        res = learn_dictionary(X, n_atoms, PENALTY, n_steps=cfg.dict_steps, batch_size=256,
-                               generator=torch.Generator().manual_seed(1))
+        X = patches(
+            max(4_000, 4 * n_atoms) if not cfg.quick else 200, cfg.patch_side, seed=1
+        )
+        res = learn_dictionary(
+            X,
+            n_atoms,
+            PENALTY,
+            n_steps=cfg.dict_steps,
+            batch_size=256,
+            generator=torch.Generator().manual_seed(1),
+        )
         ctx[key] = res.A
     return ctx[key]
 
@@ -186,48 +219,17 @@ def load_average() -> list[float] | None:
         return None
 
 
-def ess(draws: np.ndarray) -> np.ndarray:
-    r"""Effective sample size of each series of a single chain, along axis 0.
-
-    Geyer's initial monotone sequence estimator (as in Stan and ArviZ for one chain):
-    autocorrelations :math:`\rho_t` by FFT, summed in pairs
-    :math:`\Gamma_k = \rho_{2k} + \rho_{2k+1}` while they stay positive, made
-    non-increasing, and :math:`\mathrm{ESS} = S / (-1 + 2 \sum_k \Gamma_k)`, capped at
-    :math:`S \log_{10} S` as Stan does.
-
-    Args:
-        draws: Shape ``(S, ...)``; each trailing index is one series.
-
-    Returns:
-        ESS of shape ``draws.shape[1:]``.
-    """
-    x = np.asarray(draws, dtype=float)
-    S = x.shape[0]
-    if S < 4:
-        raise ValueError(f"need at least 4 draws, got {S}")
-    flat = x.reshape(S, -1)
-    flat = flat - flat.mean(0)
-    nfft = 1 << (2 * S - 1).bit_length()
-    f = np.fft.rfft(flat, n=nfft, axis=0)
-    acov = np.fft.irfft(f * np.conj(f), n=nfft, axis=0)[:S] / S
-    var0 = acov[0]
-    const = var0 <= 0
-    rho = acov / np.where(const, 1.0, var0)
-    n_pairs = S // 2
-    gamma = rho[: 2 * n_pairs].reshape(n_pairs, 2, -1).sum(1)  # (n_pairs, series)
-    positive = np.cumprod(gamma > 0, axis=0).astype(bool)      # initial positive sequence
-    gamma = np.where(positive, gamma, 0.0)
-    gamma = np.minimum.accumulate(np.where(positive, gamma, np.inf), axis=0)
-    gamma = np.where(positive, gamma, 0.0)
-    tau = -1.0 + 2.0 * gamma.sum(0)
-    out = S / np.maximum(tau, 1.0 / np.log10(max(S, 10)))
-    out = np.where(const, np.nan, out)
-    return out.reshape(x.shape[1:])
-
-
 def make_row(
-    name: str, title: str, *, checks: list[dict], peer: dict | None, lvmkit: dict | None,
-    ratio: float | None, ratio_meaning: str, goal: dict | None, details: dict | None = None,
+    name: str,
+    title: str,
+    *,
+    checks: list[dict],
+    peer: dict | None,
+    lvmkit: dict | None,
+    ratio: float | None,
+    ratio_meaning: str,
+    goal: dict | None,
+    details: dict | None = None,
     note: str = "",
 ) -> dict:
     """Assemble one result row and decide whether it passed and met its goal.
@@ -241,9 +243,21 @@ def make_row(
         goal: ``{"text", "value", "higher_is_better"}`` or None (no goal).
     """
     correct = all(bool(c["passed"]) for c in checks)
-    row = {"name": name, "title": title, "correct": correct, "checks": checks, "peer": peer,
-           "lvmkit": lvmkit, "ratio": ratio if correct else None, "ratio_meaning": ratio_meaning,
-           "goal": goal, "met": None, "shortfall": None, "details": details or {}, "note": note}
+    row = {
+        "name": name,
+        "title": title,
+        "correct": correct,
+        "checks": checks,
+        "peer": peer,
+        "lvmkit": lvmkit,
+        "ratio": ratio if correct else None,
+        "ratio_meaning": ratio_meaning,
+        "goal": goal,
+        "met": None,
+        "shortfall": None,
+        "details": details or {},
+        "note": note,
+    }
     if not correct:
         row["status"] = "correctness check FAILED: speed not reported"
     elif goal is None or ratio is None:
@@ -258,8 +272,10 @@ def make_row(
             factor = goal["value"] / ratio if hib else ratio / goal["value"]
             row["shortfall"] = float(factor)
             where = "below" if hib else "above"
-            row["status"] = (f"missed: {ratio:.3g} is a factor {factor:.3g} {where} "
-                             f"the goal {goal['value']:g}")
+            row["status"] = (
+                f"missed: {ratio:.3g} is a factor {factor:.3g} {where} "
+                f"the goal {goal['value']:g}"
+            )
     return row
 
 
@@ -269,12 +285,14 @@ def quiet(fn: Callable[[], object], counter: list) -> Callable[[], object]:
     scikit-learn's ``ConvergenceWarning`` and Lightning's notices are facts about the
     peers that the row records (as counts) rather than noise on the console.
     """
+
     def wrapped():
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             out = fn()
-        counter.extend(f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
-                       for w in caught)
+        counter.extend(
+            f"{w.category.__name__}: {str(w.message).splitlines()[0]}" for w in caught
+        )
         return out
 
     return wrapped
@@ -284,5 +302,10 @@ def check(name: str, value: float, tolerance: float, *, at_most: bool = True) ->
     """A correctness check ``value <= tolerance`` (or ``>=`` with ``at_most=False``)."""
     value = float(value)
     passed = value <= tolerance if at_most else value >= tolerance
-    return {"name": name, "value": value, "tolerance": float(tolerance),
-            "relation": "<=" if at_most else ">=", "passed": bool(passed and np.isfinite(value))}
+    return {
+        "name": name,
+        "value": value,
+        "tolerance": float(tolerance),
+        "relation": "<=" if at_most else ">=",
+        "passed": bool(passed and np.isfinite(value)),
+    }

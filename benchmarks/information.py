@@ -54,8 +54,10 @@ def _mi_posterior(d: int, nats: float, n: int, seed: int) -> float:
     post_var = s2 / (1 + s2)
     post = Independent(Normal(y / (1 + s2), torch.full_like(y, np.sqrt(post_var))), 1)
     z = post.mean + post.stddev * torch.randn(n, d, generator=g, dtype=torch.float64)
-    prior = Independent(Normal(torch.zeros(d, dtype=torch.float64),
-                               torch.ones(d, dtype=torch.float64)), 1)
+    prior = Independent(
+        Normal(torch.zeros(d, dtype=torch.float64), torch.ones(d, dtype=torch.float64)),
+        1,
+    )
     # the marginal of y's posterior mixture is the prior, so this is I(x; y) in expectation
     return mi_from_posteriors(post.log_prob(z), prior.log_prob(z)).value
 
@@ -70,7 +72,9 @@ def _kl_pair(d: int, nats: float, n: int, seed: int):
     g = torch.Generator().manual_seed(seed)
     xp = mu + torch.randn(n, d, generator=g, dtype=torch.float64)
     xq = torch.randn(n, d, generator=g, dtype=torch.float64)
-    return kl_knn(xp.numpy(), xq.numpy(), k=1), kl_monte_carlo(p, q, n, generator=g).value
+    return kl_knn(xp.numpy(), xq.numpy(), k=1), kl_monte_carlo(
+        p, q, n, generator=g
+    ).value
 
 
 def run(cfg, ctx: dict) -> dict:
@@ -78,9 +82,16 @@ def run(cfg, ctx: dict) -> dict:
 
     from lvmkit.estimators import mi_ksg
 
-    est: dict[str, dict] = {k: {} for k in ("lvmkit mi_ksg", "sklearn mutual_info_regression",
-                                            "lvmkit mi_from_posteriors", "lvmkit kl_knn",
-                                            "lvmkit kl_monte_carlo")}
+    est: dict[str, dict] = {
+        k: {}
+        for k in (
+            "lvmkit mi_ksg",
+            "sklearn mutual_info_regression",
+            "lvmkit mi_from_posteriors",
+            "lvmkit kl_knn",
+            "lvmkit kl_monte_carlo",
+        )
+    }
     t_sk, t_lv = [], []
     for d in cfg.mi_dims:
         for nats in cfg.mi_nats:
@@ -93,36 +104,79 @@ def run(cfg, ctx: dict) -> dict:
                 (t_lv.append(time.perf_counter() - t0) if d == 1 else None)
                 if d == 1:
                     t0 = time.perf_counter()
-                    vals["sklearn mutual_info_regression"].append(float(
-                        mutual_info_regression(x, y[:, 0], n_neighbors=3, random_state=r)[0]))
+                    vals["sklearn mutual_info_regression"].append(
+                        float(
+                            mutual_info_regression(
+                                x, y[:, 0], n_neighbors=3, random_state=r
+                            )[0]
+                        )
+                    )
                     t_sk.append(time.perf_counter() - t0)
-                vals["lvmkit mi_from_posteriors"].append(_mi_posterior(d, nats, cfg.mi_n, seed))
+                vals["lvmkit mi_from_posteriors"].append(
+                    _mi_posterior(d, nats, cfg.mi_n, seed)
+                )
                 knn, mc = _kl_pair(d, nats, cfg.mi_n, seed)
                 vals["lvmkit kl_knn"].append(knn)
                 vals["lvmkit kl_monte_carlo"].append(mc)
             for k, v in vals.items():
                 if v:
                     bias, sd = float(np.mean(v) - nats), float(np.std(v, ddof=1))
-                    est[k][f"{d}D {nats:g} nats"] = {"d": d, "nats": nats, "bias": bias,
-                                                      "spread": sd, "broken": _broken(bias, nats)}
-    breakdown = {k: [c for c, r in sorted(cells.items(), key=lambda kv: (kv[1]["d"], kv[1]["nats"]))
-                     if r["broken"]] for k, cells in est.items()}
+                    est[k][f"{d}D {nats:g} nats"] = {
+                        "d": d,
+                        "nats": nats,
+                        "bias": bias,
+                        "spread": sd,
+                        "broken": _broken(bias, nats),
+                    }
+    breakdown = {
+        k: [
+            c
+            for c, r in sorted(
+                cells.items(), key=lambda kv: (kv[1]["d"], kv[1]["nats"])
+            )
+            if r["broken"]
+        ]
+        for k, cells in est.items()
+    }
     ref = f"1D {1.0:g} nats"
     lv1 = est["lvmkit mi_ksg"].get(ref, {"bias": np.nan})
     sk1 = est["sklearn mutual_info_regression"].get(ref, {"bias": np.nan})
-    checks = [check("lvmkit KSG vs sklearn at 1-D, 1 nat (|difference of means|, nats)",
-                    abs(lv1["bias"] - sk1["bias"]), 0.05),
-              check("lvmkit KSG |bias| at 1-D, 1 nat (nats)", abs(lv1["bias"]), 0.1),
-              check("sklearn |bias| at 1-D, 1 nat (nats)", abs(sk1["bias"]), 0.1)]
-    peer = {"name": "sklearn mutual_info_regression (1-D, per estimate)", "unit": "s",
-            **summary(t_sk)}
+    checks = [
+        check(
+            "lvmkit KSG vs sklearn at 1-D, 1 nat (|difference of means|, nats)",
+            abs(lv1["bias"] - sk1["bias"]),
+            0.05,
+        ),
+        check("lvmkit KSG |bias| at 1-D, 1 nat (nats)", abs(lv1["bias"]), 0.1),
+        check("sklearn |bias| at 1-D, 1 nat (nats)", abs(sk1["bias"]), 0.1),
+    ]
+    peer = {
+        "name": "sklearn mutual_info_regression (1-D, per estimate)",
+        "unit": "s",
+        **summary(t_sk),
+    }
     peer["figure"] = peer["median"]
-    lv = {"name": "lvmkit.estimators.mi_ksg (1-D, per estimate)", "unit": "s", **summary(t_lv)}
+    lv = {
+        "name": "lvmkit.estimators.mi_ksg (1-D, per estimate)",
+        "unit": "s",
+        **summary(t_lv),
+    }
     lv["figure"] = lv["median"]
-    details = {"n_samples": cfg.mi_n, "repeats": cfg.mi_reps, "estimators": est,
-               "breakdown": breakdown,
-               "breakdown_rule": "|bias| > max(0.1 x truth, 0.05 nats)"}
-    return make_row(NAME, TITLE, checks=checks, peer=peer, lvmkit=lv,
-                    ratio=peer["median"] / lv["median"],
-                    ratio_meaning="speed-up per estimate (sklearn time / lvmkit time)",
-                    goal=None, details=details)
+    details = {
+        "n_samples": cfg.mi_n,
+        "repeats": cfg.mi_reps,
+        "estimators": est,
+        "breakdown": breakdown,
+        "breakdown_rule": "|bias| > max(0.1 x truth, 0.05 nats)",
+    }
+    return make_row(
+        NAME,
+        TITLE,
+        checks=checks,
+        peer=peer,
+        lvmkit=lv,
+        ratio=peer["median"] / lv["median"],
+        ratio_meaning="speed-up per estimate (sklearn time / lvmkit time)",
+        goal=None,
+        details=details,
+    )

@@ -28,8 +28,14 @@ if __package__ in (None, ""):  # `python benchmarks/run.py`
 
 from benchmarks.common import Config, load_average, machine_info
 
-ROWS = ("sparse_inference", "dictionary_learning", "posterior_sampling", "information",
-        "training_overhead", "scaling")
+ROWS = (
+    "sparse_inference",
+    "dictionary_learning",
+    "posterior_sampling",
+    "information",
+    "training_overhead",
+    "scaling",
+)
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
 
 
@@ -52,21 +58,30 @@ def table(rows: list[dict]) -> str:
     lines = []
     for r in rows:
         if "error" in r:
-            lines.append((r["name"], "-", "-", "-", "-", "ERROR: " + r["error"].splitlines()[-1]))
+            lines.append(
+                (r["name"], "-", "-", "-", "-", "ERROR: " + r["error"].splitlines()[-1])
+            )
             continue
         peer, lv = r.get("peer"), r.get("lvmkit")
-        lines.append((
-            r["name"],
-            f"{peer['name']}: {fmt(peer['figure'], peer['unit'])}{spread(peer)}" if peer else "-",
-            f"{fmt(lv['figure'], lv['unit'])}{spread(lv)}" if lv else "-",
-            fmt(r.get("ratio")),
-            r["goal"]["text"] if r.get("goal") else "-",
-            r["status"] + (f" ({r['note']})" if r.get("note") else ""),
-        ))
+        lines.append(
+            (
+                r["name"],
+                f"{peer['name']}: {fmt(peer['figure'], peer['unit'])}{spread(peer)}"
+                if peer
+                else "-",
+                f"{fmt(lv['figure'], lv['unit'])}{spread(lv)}" if lv else "-",
+                fmt(r.get("ratio")),
+                r["goal"]["text"] if r.get("goal") else "-",
+                r["status"] + (f" ({r['note']})" if r.get("note") else ""),
+            )
+        )
     widths = [max(len(str(x[i])) for x in [head, *lines]) for i in range(len(head))]
     out = ["  ".join(str(h).ljust(w) for h, w in zip(head, widths, strict=True))]
     out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(str(c).ljust(w) for c, w in zip(x, widths, strict=True)) for x in lines]
+    out += [
+        "  ".join(str(c).ljust(w) for c, w in zip(x, widths, strict=True))
+        for x in lines
+    ]
     return "\n".join(out)
 
 
@@ -80,28 +95,52 @@ def run_rows(cfg: Config, names: list[str], log=print) -> list[dict]:
         try:
             row = mod.run(cfg, ctx)
         except Exception as exc:  # a broken row must not hide the others
-            row = {"name": name, "title": getattr(mod, "TITLE", name), "correct": False,
-                   "status": "error", "error": "".join(traceback.format_exception(exc))}
+            row = {
+                "name": name,
+                "title": getattr(mod, "TITLE", name),
+                "correct": False,
+                "status": "error",
+                "error": "".join(traceback.format_exception(exc)),
+            }
         row["seconds"] = time.perf_counter() - t0
         log(f"[{name}] {row['status']} ({row['seconds']:.0f} s)", flush=True)
         for c in row.get("checks", []):
-            log(f"    check {'ok  ' if c['passed'] else 'FAIL'} {c['name']}: "
-                f"{c['value']:.3g} {c['relation']} {c['tolerance']:.3g}", flush=True)
+            log(
+                f"    check {'ok  ' if c['passed'] else 'FAIL'} {c['name']}: "
+                f"{c['value']:.3g} {c['relation']} {c['tolerance']:.3g}",
+                flush=True,
+            )
         results.append(row)
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
-    p.add_argument("--only", action="append", choices=ROWS, metavar="NAME",
-                   help=f"run only this row (repeatable): {', '.join(ROWS)}")
-    p.add_argument("--output", type=Path, default=None,
-                   help="JSON file to write (default: benchmarks/results.json for a full "
-                        "run of every row; nothing for --quick or --only)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch intra-op threads and sklearn n_jobs (default: all cores)")
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=ROWS,
+        metavar="NAME",
+        help=f"run only this row (repeatable): {', '.join(ROWS)}",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="JSON file to write (default: benchmarks/results.json for a full "
+        "run of every row; nothing for --quick or --only)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch intra-op threads and sklearn n_jobs (default: all cores)",
+    )
     args = p.parse_args(argv)
     # scikit-learn's worker processes inherit this: their ConvergenceWarnings (one per
     # patch that hits max_iter) would flood the console; the rows report the objective gap.
@@ -115,17 +154,28 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output
     if output is None and not args.quick and not args.only:
         output = DEFAULT_OUTPUT
-    command = "python -m benchmarks" + (" --quick" if args.quick else "") + "".join(
-        f" --only {n}" for n in (args.only or [])) + (
-        f" --threads {args.threads}" if args.threads is not None else "")
+    command = (
+        "python -m benchmarks"
+        + (" --quick" if args.quick else "")
+        + "".join(f" --only {n}" for n in (args.only or []))
+        + (f" --threads {args.threads}" if args.threads is not None else "")
+    )
     info = machine_info()
-    print(f"{command}\n{info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
-          f"sklearn {info['sklearn']}, {info['date']}", flush=True)
+    print(
+        f"{command}\n{info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
+        f"sklearn {info['sklearn']}, {info['date']}",
+        flush=True,
+    )
     load_start, t0 = load_average(), time.perf_counter()
     rows = run_rows(cfg, names)
-    result = {"command": command, "quick": cfg.quick, "machine": info,
-              "load_average": {"start": load_start, "end": load_average()},
-              "wall_seconds": time.perf_counter() - t0, "rows": rows}
+    result = {
+        "command": command,
+        "quick": cfg.quick,
+        "machine": info,
+        "load_average": {"start": load_start, "end": load_average()},
+        "wall_seconds": time.perf_counter() - t0,
+        "rows": rows,
+    }
     print()
     print(table(rows))
     if output is not None:

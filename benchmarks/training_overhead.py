@@ -32,7 +32,11 @@ from benchmarks.common import check, make_row, quiet, summary
 
 NAME = "training_overhead"
 TITLE = "VAE epoch: Lightning vs plain PyTorch loop"
-GOAL = {"text": "< 10% overhead (time ratio <= 1.10)", "value": 1.10, "higher_is_better": False}
+GOAL = {
+    "text": "< 10% overhead (time ratio <= 1.10)",
+    "value": 1.10,
+    "higher_is_better": False,
+}
 BATCH, LR, SEED = 128, 1e-3, 0
 PAIRS_PER_REPEAT = 3  # 15 timed pairs in a full run (5 repeats)
 
@@ -42,8 +46,12 @@ def plain_epoch(vae, x: torch.Tensor) -> list[float]:
     from torch.utils.data import DataLoader, TensorDataset
 
     torch.manual_seed(SEED)
-    loader = DataLoader(TensorDataset(x), batch_size=BATCH, shuffle=True,
-                        generator=torch.Generator().manual_seed(SEED))
+    loader = DataLoader(
+        TensorDataset(x),
+        batch_size=BATCH,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(SEED),
+    )
     opt = torch.optim.Adam(vae.parameters(), lr=LR)
     vae.train()
     losses = []
@@ -95,14 +103,26 @@ def _paired_epochs(vae0, x: torch.Tensor, n_pairs: int, warned: list):
         v = copy.deepcopy(vae0)
         timer = _epoch_timer()
         t0 = time.perf_counter()
-        lit = quiet(lambda: fit(v, x, epochs=1, batch_size=BATCH, lr=LR, seed=SEED,
-                                accelerator="cpu", devices=1, callbacks=[timer]), warned)()
+        lit = quiet(
+            lambda: fit(
+                v,
+                x,
+                epochs=1,
+                batch_size=BATCH,
+                lr=LR,
+                seed=SEED,
+                accelerator="cpu",
+                devices=1,
+                callbacks=[timer],
+            ),
+            warned,
+        )()
         t_lit.append(time.perf_counter() - t0)
         t_epoch.append(timer.seconds[0])
         losses["lightning"] = lit.history
 
     for i in range(n_pairs + 1):  # pair 0 warms up, untimed
-        for step in ((run_plain, run_lightning) if i % 2 else (run_lightning, run_plain)):
+        for step in (run_plain, run_lightning) if i % 2 else (run_lightning, run_plain):
             step()
         if i == 0:
             for times in (t_plain, t_epoch, t_lit):
@@ -114,50 +134,80 @@ def run(cfg, ctx: dict) -> dict:
     from lvmkit.datasets import make_shapes
     from lvmkit.vae import VAE, BernoulliMLP, GaussianEncoder
 
-    data = make_shapes(cfg.vae_images, size=12, generator=torch.Generator().manual_seed(8))
+    data = make_shapes(
+        cfg.vae_images, size=12, generator=torch.Generator().manual_seed(8)
+    )
     x = data.images
     torch.manual_seed(9)
     vae0 = VAE(BernoulliMLP(8, x.shape[1]), 8, GaussianEncoder(x.shape[1], 8))
 
     warned: list = []
     t_plain, t_epoch, t_lit, plain_losses, lit_losses = _paired_epochs(
-        vae0, x, PAIRS_PER_REPEAT * cfg.repeats, warned)
+        vae0, x, PAIRS_PER_REPEAT * cfg.repeats, warned
+    )
     # Lightning's own cost per step, measured the same way on a VAE with next to no
     # arithmetic (1 latent, hidden width 1), the same data, batches and optimiser
     torch.manual_seed(9)
-    tiny = VAE(BernoulliMLP(1, x.shape[1], hidden=1), 1, GaussianEncoder(x.shape[1], 1, hidden=1))
+    tiny = VAE(
+        BernoulliMLP(1, x.shape[1], hidden=1),
+        1,
+        GaussianEncoder(x.shape[1], 1, hidden=1),
+    )
     f_plain, f_epoch, _, _, _ = _paired_epochs(tiny, x, cfg.repeats, warned)
     n = min(len(plain_losses), len(lit_losses))
-    diff = (np.abs(np.subtract(plain_losses[:n], lit_losses[:n])).max() if n else np.inf)
-    checks = [check("same number of steps (|difference|)",
-                    abs(len(plain_losses) - len(lit_losses)), 0),
-              check("same loss at every step (max |difference|, nats)", diff, 1e-4)]
+    diff = np.abs(np.subtract(plain_losses[:n], lit_losses[:n])).max() if n else np.inf
+    checks = [
+        check(
+            "same number of steps (|difference|)",
+            abs(len(plain_losses) - len(lit_losses)),
+            0,
+        ),
+        check("same loss at every step (max |difference|, nats)", diff, 1e-4),
+    ]
     peer = {"name": "plain PyTorch loop (one epoch)", "unit": "s", **summary(t_plain)}
     peer["figure"] = peer["median"]
-    lv = {"name": "lvmkit.training.fit (Lightning), the epoch", "unit": "s",
-          **summary(t_epoch)}
+    lv = {
+        "name": "lvmkit.training.fit (Lightning), the epoch",
+        "unit": "s",
+        **summary(t_epoch),
+    }
     lv["figure"] = lv["median"]
     pair_ratios = [e / p for e, p in zip(t_epoch, t_plain, strict=True)]
     ratio = summary(pair_ratios)["median"]
     fixed = [a - b for a, b in zip(t_lit, t_epoch, strict=True)]
     whole = summary(t_lit)
-    details = {"lightning_warnings": sorted(set(warned)), "n_images": len(x),
-               "steps_per_epoch": n, "batch_size": BATCH,
-               "overhead_percent": 100 * (ratio - 1),
-               "pair_ratios": summary(pair_ratios),
-               "ratio_of_medians": lv["median"] / peer["median"],
-               "fit_call_seconds": whole,
-               "fit_fixed_cost_seconds": summary(fixed),
-               "whole_call_ratio": whole["median"] / peer["median"],
-               "whole_call_overhead_percent": 100 * (whole["median"] / peer["median"] - 1),
-               "per_step_ms": {"plain": 1e3 * peer["median"] / max(n, 1),
-                               "lightning": 1e3 * lv["median"] / max(n, 1)},
-               "lightning_floor_ms_per_step": summary(
-                   [1e3 * (e - p) / max(n, 1) for e, p in zip(f_epoch, f_plain, strict=True)]),
-               "overhead_ms_per_step": summary(
-                   [1e3 * (e - p) / max(n, 1) for e, p in zip(t_epoch, t_plain, strict=True)])}
-    return make_row(NAME, TITLE, checks=checks, peer=peer, lvmkit=lv, ratio=ratio,
-                    ratio_meaning="epoch time ratio (Lightning epoch / plain-loop epoch), "
-                    "median over back-to-back pairs; fit()'s fixed cost is in details",
-                    goal=GOAL,
-                    details=details)
+    details = {
+        "lightning_warnings": sorted(set(warned)),
+        "n_images": len(x),
+        "steps_per_epoch": n,
+        "batch_size": BATCH,
+        "overhead_percent": 100 * (ratio - 1),
+        "pair_ratios": summary(pair_ratios),
+        "ratio_of_medians": lv["median"] / peer["median"],
+        "fit_call_seconds": whole,
+        "fit_fixed_cost_seconds": summary(fixed),
+        "whole_call_ratio": whole["median"] / peer["median"],
+        "whole_call_overhead_percent": 100 * (whole["median"] / peer["median"] - 1),
+        "per_step_ms": {
+            "plain": 1e3 * peer["median"] / max(n, 1),
+            "lightning": 1e3 * lv["median"] / max(n, 1),
+        },
+        "lightning_floor_ms_per_step": summary(
+            [1e3 * (e - p) / max(n, 1) for e, p in zip(f_epoch, f_plain, strict=True)]
+        ),
+        "overhead_ms_per_step": summary(
+            [1e3 * (e - p) / max(n, 1) for e, p in zip(t_epoch, t_plain, strict=True)]
+        ),
+    }
+    return make_row(
+        NAME,
+        TITLE,
+        checks=checks,
+        peer=peer,
+        lvmkit=lv,
+        ratio=ratio,
+        ratio_meaning="epoch time ratio (Lightning epoch / plain-loop epoch), "
+        "median over back-to-back pairs; fit()'s fixed cost is in details",
+        goal=GOAL,
+        details=details,
+    )

@@ -12,10 +12,25 @@ __all__ = ["__version__", "data_dir"]
 
 
 def data_dir() -> Path:
-    """Directory of the book's cached data (``data/`` at the repository root).
+    """Directory of the book's cached data.
 
-    Set the environment variable ``LVMKIT_DATA`` to use another location.
+    In this order: the environment variable ``LVMKIT_DATA``; ``data/`` at the root of
+    the repository when lvmkit runs from a clone (editable install); the copy that an
+    installed wheel carries, ``<prefix>/share/lvmkit/data`` (no download, ever). Every
+    file is checked against the manifest's SHA-256 when it is loaded
+    (:mod:`lvmkit.artifacts`).
     """
     import os
+    import sys
+    import sysconfig
 
-    return Path(os.environ.get("LVMKIT_DATA", Path(__file__).resolve().parents[1] / "data"))
+    if "LVMKIT_DATA" in os.environ:
+        return Path(os.environ["LVMKIT_DATA"])
+    clone = Path(__file__).resolve().parents[1] / "data"
+    if (clone / "MANIFEST.json").is_file():
+        return clone
+    for prefix in (sysconfig.get_path("data"), sys.prefix, sys.base_prefix):
+        installed = Path(prefix) / "share" / "lvmkit" / "data"
+        if (installed / "MANIFEST.json").is_file():
+            return installed
+    return clone

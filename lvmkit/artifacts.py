@@ -19,7 +19,14 @@ import hashlib
 import json
 from pathlib import Path
 
-__all__ = ["ArtifactError", "load_json", "load_npz", "load_weights", "manifest", "verify"]
+__all__ = [
+    "ArtifactError",
+    "load_json",
+    "load_npz",
+    "load_weights",
+    "manifest",
+    "verify",
+]
 
 MANIFEST = "MANIFEST.json"
 _verified: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256
@@ -42,8 +49,10 @@ def manifest(directory: str | Path | None = None) -> dict[str, dict]:
     """
     path = _directory(directory) / MANIFEST
     if not path.is_file():
-        raise ArtifactError(f"directory {path.parent} has no {MANIFEST}: run "
-                            "`python3 tasks.py checksums`")
+        raise ArtifactError(
+            f"directory {path.parent} has no {MANIFEST}: run "
+            "`python3 tasks.py checksums`"
+        )
     return {entry["path"]: entry for entry in json.loads(path.read_text())["files"]}
 
 
@@ -72,11 +81,16 @@ def verify(name: str, directory: str | Path | None = None) -> Path:
     root = _directory(directory)
     entries = manifest(root)
     if name not in entries:
-        raise ArtifactError(f"name {name!r} is not listed in {root / MANIFEST}; known files: "
-                            f"{sorted(entries)}")
+        raise ArtifactError(
+            f"name {name!r} is not listed in {root / MANIFEST}; known files: "
+            f"{sorted(entries)}"
+        )
     entry, path = entries[name], root / name
-    how = f"regenerate it with `{entry['command']}`" if entry.get("command") else \
-        "restore it from the repository"
+    how = (
+        f"regenerate it with `{entry['command']}`"
+        if entry.get("command")
+        else "restore it from the repository"
+    )
     if not path.is_file():
         raise ArtifactError(f"data file {name} is missing from {root}: {how}")
     stat = path.stat()
@@ -86,7 +100,8 @@ def verify(name: str, directory: str | Path | None = None) -> Path:
         raise ArtifactError(
             f"data file {name} is corrupt or out of date: its SHA-256 is {digest[:16]}..., "
             f"{MANIFEST} records {entry['sha256'][:16]}...; {how} (or, if you changed it on "
-            "purpose, run `python3 tasks.py checksums`)")
+            "purpose, run `python3 tasks.py checksums`)"
+        )
     _verified[key] = digest
     return path
 
@@ -103,7 +118,9 @@ def load_weights(name: str, directory: str | Path | None = None, *, map_location
     """A verified ``torch.save`` file, loaded with ``weights_only=True`` (no pickled code)."""
     import torch
 
-    return torch.load(verify(name, directory), map_location=map_location, weights_only=True)
+    return torch.load(
+        verify(name, directory), map_location=map_location, weights_only=True
+    )
 
 
 def load_json(name: str, directory: str | Path | None = None):

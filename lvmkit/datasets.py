@@ -55,8 +55,9 @@ class ImageSplit(NamedTuple):
     shape: tuple[int, int]
 
 
-def load_digits_binary(*, binarize: bool = True, test_size: float = 0.3,
-                       seed: int = 0) -> ImageSplit:
+def load_digits_binary(
+    *, binarize: bool = True, test_size: float = 0.3, seed: int = 0
+) -> ImageSplit:
     """scikit-learn's 8 x 8 digits, flattened to 64 pixels, with a fixed split.
 
     Pixel values 0..16 are divided by 16; with ``binarize`` they are thresholded at
@@ -80,14 +81,27 @@ def load_digits_binary(*, binarize: bool = True, test_size: float = 0.3,
     if binarize:
         x = (x > 0.5).astype(np.float32)
     x_tr, x_te, y_tr, y_te = train_test_split(
-        x, digits.target, test_size=test_size, random_state=seed, stratify=digits.target)
-    return ImageSplit(torch.from_numpy(x_tr), torch.from_numpy(y_tr).long(),
-                      torch.from_numpy(x_te), torch.from_numpy(y_te).long(), (8, 8))
+        x, digits.target, test_size=test_size, random_state=seed, stratify=digits.target
+    )
+    return ImageSplit(
+        torch.from_numpy(x_tr),
+        torch.from_numpy(y_tr).long(),
+        torch.from_numpy(x_te),
+        torch.from_numpy(y_te).long(),
+        (8, 8),
+    )
 
 
-def render_shapes(category: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
-                  scale: torch.Tensor, *, size: int = 12, sharpness: float | torch.Tensor = 5.0,
-                  noise: float = 0.01) -> torch.Tensor:
+def render_shapes(
+    category: torch.Tensor,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    scale: torch.Tensor,
+    *,
+    size: int = 12,
+    sharpness: float | torch.Tensor = 5.0,
+    noise: float = 0.01,
+) -> torch.Tensor:
     r"""Pixel-on probabilities of a square / plus image, differentiable in every factor.
 
     With pixel centres :math:`(u, v)` and offsets :math:`a = |u - x|`, :math:`b = |v - y|`,
@@ -125,7 +139,9 @@ def render_shapes(category: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
         return torch.sigmoid(sharpness * (h - t))
 
     square = inside(a, s) * inside(b, s)
-    plus = 1 - (1 - inside(a, s) * inside(b, s / 3)) * (1 - inside(a, s / 3) * inside(b, s))
+    plus = 1 - (1 - inside(a, s) * inside(b, s / 3)) * (
+        1 - inside(a, s / 3) * inside(b, s)
+    )
     c = category[..., None, None]
     img = c * plus + (1 - c) * square
     img = noise + (1 - 2 * noise) * img
@@ -137,8 +153,10 @@ def _check_factors(category, x, y, scale) -> None:
     for name, t in factors.items():
         validation.as_float_tensor(name, t)
         if t.shape != x.shape:
-            raise ValueError(f"{name} must have the shape of x {tuple(x.shape)}, got "
-                             f"{tuple(t.shape)}")
+            raise ValueError(
+                f"{name} must have the shape of x {tuple(x.shape)}, got "
+                f"{tuple(t.shape)}"
+            )
     validation.check_same_device(**factors)
     if bool(((category < 0) | (category > 1)).any()):
         raise ValueError("category must be probabilities in [0, 1]")
@@ -185,9 +203,7 @@ def make_shapes(n: int, *, size: int = 12, generator: torch.Generator) -> Shapes
         raise ValueError(f"n must be a positive integer, got {n}")
     if size < 8:
         raise ValueError(f"size must be >= 8, got {size}")
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got "
-                        f"{validation.describe(generator)}")
+    validation.check_generator("generator", generator, required=True)
     u = torch.rand(n, 4, generator=generator)
     category = (u[:, 0] < 0.5).float()
     scale = 2.0 + 2.0 * u[:, 1]
@@ -200,8 +216,9 @@ def make_shapes(n: int, *, size: int = 12, generator: torch.Generator) -> Shapes
     return Shapes(images, factors, (size, size))
 
 
-def load_shapes_split(n_train: int = 20000, n_test: int = 1000, *,
-                      seed: int = 1) -> tuple[ImageSplit, torch.Tensor, torch.Tensor]:
+def load_shapes_split(
+    n_train: int = 20000, n_test: int = 1000, *, seed: int = 1
+) -> tuple[ImageSplit, torch.Tensor, torch.Tensor]:
     """The fixed synthetic data of part 3: :func:`make_shapes` with ``seed``, split.
 
     Returns:

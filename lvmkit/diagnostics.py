@@ -17,7 +17,8 @@ returns a ``NamedTuple``, and the matching ``check_*`` function raises
   with a chi-square test per latent (Bonferroni over latents).
 * :func:`run_mmd`: unbiased squared maximum mean discrepancy with a permutation p-value,
   the two-sample distance used for epsilon (model marginal vs data).
-* :func:`sbc_sparse_model`: the planted-bug demonstrations of the book.
+* :func:`effective_sample_size`: the effective sample size of a chain (Geyer's initial
+  monotone sequence), for the sampler benchmarks.
 * :func:`information_gap_gaussian`: the exact decomposition
   ``E KL(q(x|I) || r) = E KL(q(x|I) || q) + KL(q || r)`` for a linear Gaussian model.
 """
@@ -33,7 +34,7 @@ from scipy import stats
 from torch.distributions import Distribution, Independent
 
 from lvmkit import validation
-from lvmkit.models import LinearGaussian, SparseLinearGaussian
+from lvmkit.models import LinearGaussian
 
 __all__ = [
     "AveragePosteriorResult",
@@ -42,11 +43,11 @@ __all__ = [
     "SBCResult",
     "check_average_posterior",
     "check_sbc",
+    "effective_sample_size",
     "information_gap_gaussian",
     "run_average_posterior",
     "run_mmd",
     "run_sbc",
-    "sbc_sparse_model",
 ]
 
 
@@ -111,8 +112,9 @@ def _marginal_cdf(prior: Distribution) -> Callable[[torch.Tensor], torch.Tensor]
 
 
 def _pit_kl(pit: np.ndarray, n_bins: int) -> np.ndarray:
-    counts = np.stack([np.histogram(pit[:, i], n_bins, (0.0, 1.0))[0]
-                       for i in range(pit.shape[1])], 1).astype(float)
+    counts = np.stack(
+        [np.histogram(pit[:, i], n_bins, (0.0, 1.0))[0] for i in range(pit.shape[1])], 1
+    ).astype(float)
     p = counts / counts.sum(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * np.log(p * n_bins), 0.0)
@@ -120,7 +122,11 @@ def _pit_kl(pit: np.ndarray, n_bins: int) -> np.ndarray:
 
 
 def run_average_posterior(
-    samples: torch.Tensor, prior: Distribution, *, n_bins: int = 20, n_boot: int = 200,
+    samples: torch.Tensor,
+    prior: Distribution,
+    *,
+    n_bins: int = 20,
+    n_boot: int = 200,
     seed: int = 0,
 ) -> AveragePosteriorResult:
     r"""Compare the average posterior q(x) with the prior r(x), latent by latent.
@@ -146,8 +152,9 @@ def run_average_posterior(
     validation.check_int("n_boot", n_boot, 2)
     samples = torch.as_tensor(samples)
     if samples.ndim != 3 or samples.shape[1] < 2:
-        raise ValueError(f"samples must have shape (S, B, N) with B >= 2, got "
-                         f"{tuple(samples.shape)}")
+        raise ValueError(
+            f"samples must have shape (S, B, N) with B >= 2, got {tuple(samples.shape)}"
+        )
     if not torch.isfinite(samples).all():
         raise ValueError("samples must be finite")
     S, B, N = samples.shape
@@ -164,17 +171,24 @@ def run_average_posterior(
     return AveragePosteriorResult(eta, stderr, per_c, u.reshape(S * B, N))
 
 
-def check_average_posterior(result: AveragePosteriorResult, n_stderr: float = 3.0) -> None:
+def check_average_posterior(
+    result: AveragePosteriorResult, n_stderr: float = 3.0
+) -> None:
     """Raise ``AssertionError`` unless ``eta`` is within ``n_stderr`` standard errors of 0."""
     validation.check_positive("n_stderr", n_stderr)
     if not result.eta <= n_stderr * result.stderr:
-        raise AssertionError(f"average posterior differs from the prior: eta = {result.eta:.3g}"
-                             f" > {n_stderr} x {result.stderr:.3g}")
+        raise AssertionError(
+            f"average posterior differs from the prior: eta = {result.eta:.3g}"
+            f" > {n_stderr} x {result.stderr:.3g}"
+        )
 
 
 def run_sbc(
     simulate: Callable[[int], tuple[torch.Tensor, torch.Tensor]],
-    infer: Callable[[torch.Tensor], torch.Tensor], n_sims: int, *, n_bins: int = 10,
+    infer: Callable[[torch.Tensor], torch.Tensor],
+    n_sims: int,
+    *,
+    n_bins: int = 10,
     quantity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> SBCResult:
     """Simulation-based calibration (Talts, Betancourt, Simpson, Vehtari & Gelman 2018).
@@ -197,14 +211,20 @@ def run_sbc(
         :class:`SBCResult`.
     """
     if int(n_sims) != n_sims or n_sims < 5 * n_bins:
-        raise ValueError(f"n_sims must be an integer >= 5 * n_bins = {5 * n_bins}, got {n_sims}")
+        raise ValueError(
+            f"n_sims must be an integer >= 5 * n_bins = {5 * n_bins}, got {n_sims}"
+        )
     x, images = simulate(int(n_sims))
     draws = torch.as_tensor(infer(images))
     if draws.ndim != 3 or draws.shape[1:] != x.shape:
-        raise ValueError(f"infer must return (L, {n_sims}, N), got {tuple(draws.shape)}")
+        raise ValueError(
+            f"infer must return (L, {n_sims}, N), got {tuple(draws.shape)}"
+        )
     L = draws.shape[0]
     if (L + 1) % n_bins:
-        raise ValueError(f"n_post + 1 = {L + 1} must be a multiple of n_bins = {n_bins}")
+        raise ValueError(
+            f"n_post + 1 = {L + 1} must be a multiple of n_bins = {n_bins}"
+        )
     ranks = (draws < x).sum(0)
     if quantity is not None:
         extra = (quantity(draws, images) < quantity(x, images)).sum(0)
@@ -215,8 +235,14 @@ def run_sbc(
 
 def _uniformity(ranks: np.ndarray, L: int, n_bins: int) -> tuple[np.ndarray, float]:
     per_bin = (L + 1) // n_bins
-    pv = np.array([stats.chisquare(np.bincount(ranks[:, i] // per_bin, minlength=n_bins)).pvalue
-                   for i in range(ranks.shape[1])])
+    pv = np.array(
+        [
+            stats.chisquare(
+                np.bincount(ranks[:, i] // per_bin, minlength=n_bins)
+            ).pvalue
+            for i in range(ranks.shape[1])
+        ]
+    )
     return pv, float(min(1.0, len(pv) * pv.min()))
 
 
@@ -224,62 +250,14 @@ def check_sbc(result: SBCResult, level: float = 0.01) -> None:
     """Raise ``AssertionError`` if the ranks are not uniform at the given test level."""
     validation.check_probability("level", level)
     if not result.p_value >= level:
-        raise AssertionError(f"SBC ranks are not uniform: p = {result.p_value:.3g} < {level}")
+        raise AssertionError(
+            f"SBC ranks are not uniform: p = {result.p_value:.3g} < {level}"
+        )
 
 
-def sbc_sparse_model(
-    model: SparseLinearGaussian, n_sims: int, *, bug: str | None = None, n_post: int = 19,
-    thin: int = 15, n_warmup: int = 300, method: str = "hmc",
-    generator: torch.Generator | None = None,
-) -> SBCResult:
-    """SBC of :func:`lvmkit.inference.sample_posterior` on a sparse model, with planted bugs.
-
-    Ranks every latent and, as an extra column, the log-likelihood ``log p(I | x)``.
-
-    Args:
-        model: The model that generates the simulations.
-        n_sims: Number of simulations (all inferred in one batch).
-        bug: ``None`` (correct code); ``"noise-variance"``: inference assumes half the
-            true noise standard deviation; ``"no-metropolis"``: every HMC proposal is
-            accepted; ``"potential-only"``: the acceptance ratio forgets the kinetic
-            energy.
-        n_post: Posterior draws per simulation (after thinning by ``thin``).
-        thin: Thinning of the chains (draws closer than about 10 iterations are still
-            correlated enough to bend the rank histogram of a 144-latent model).
-        n_warmup: Warm-up iterations.
-        method: The sampler of :func:`~lvmkit.inference.sample_posterior` under test.
-        generator: Source of randomness.
-
-    Returns:
-        :class:`SBCResult`.
-    """
-    from dataclasses import replace
-
-    from lvmkit.inference import sample_posterior
-
-    if not isinstance(model, SparseLinearGaussian):
-        raise TypeError(f"model must be a SparseLinearGaussian, got {validation.describe(model)}")
-    bugs = (None, "noise-variance", "no-metropolis", "potential-only")
-    if bug not in bugs:
-        raise ValueError(f"bug must be one of {bugs}, got {bug!r}")
-    infer_model = replace(model, noise_std=model.noise_std / 2) if bug == "noise-variance" \
-        else model
-    accept = {"no-metropolis": "none", "potential-only": "potential-only"}.get(bug, "metropolis")
-
-    def infer(images):
-        return sample_posterior(infer_model, images, n_samples=n_post, n_warmup=n_warmup,
-                                thin=thin, accept=accept, method=method,
-                                generator=generator).samples
-
-    def loglik(x, images):
-        return -0.5 * (images - x @ model.A.T).square().sum(-1)
-
-    return run_sbc(lambda n: model.sample(n, generator=generator), infer, n_sims,
-                   n_bins=(n_post + 1) // 2 if (n_post + 1) % 10 else 10, quantity=loglik)
-
-
-def run_mmd(x, y, *, n_perm: int = 200, bandwidth: float | None = None,
-            seed: int = 0) -> MMDResult:
+def run_mmd(
+    x, y, *, n_perm: int = 200, bandwidth: float | None = None, seed: int = 0
+) -> MMDResult:
     r"""Unbiased MMD^2 between samples ``x (n, d)`` and ``y (m, d)``, Gaussian kernel.
 
     ``k(a, b) = exp(-|a - b|^2 / (2 h^2))`` with ``h`` the median pairwise distance of
@@ -292,10 +270,19 @@ def run_mmd(x, y, *, n_perm: int = 200, bandwidth: float | None = None,
     if bandwidth is not None:
         validation.check_positive("bandwidth", bandwidth)
     if x.shape[1] != y.shape[1]:
-        raise ValueError(f"y must have the dimension of x ({x.shape[1]}), got {y.shape[1]}")
-    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1] or min(len(x), len(y)) < 2:
-        raise ValueError(f"need x (n, d) and y (m, d) with n, m >= 2; got {tuple(x.shape)}, "
-                         f"{tuple(y.shape)}")
+        raise ValueError(
+            f"y must have the dimension of x ({x.shape[1]}), got {y.shape[1]}"
+        )
+    if (
+        x.ndim != 2
+        or y.ndim != 2
+        or x.shape[1] != y.shape[1]
+        or min(len(x), len(y)) < 2
+    ):
+        raise ValueError(
+            f"need x (n, d) and y (m, d) with n, m >= 2; got {tuple(x.shape)}, "
+            f"{tuple(y.shape)}"
+        )
     z = torch.cat([x, y])
     d2 = torch.cdist(z, z).square()
     h = float(d2[d2 > 0].median().sqrt()) if bandwidth is None else float(bandwidth)
@@ -306,8 +293,11 @@ def run_mmd(x, y, *, n_perm: int = 200, bandwidth: float | None = None,
         Kp = K[perm][:, perm]
         kxx, kyy, kxy = Kp[:n, :n], Kp[n:, n:], Kp[:n, n:]
         m = len(z) - n
-        return float((kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1))
-                     + (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1)) - 2 * kxy.mean())
+        return float(
+            (kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1))
+            + (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
+            - 2 * kxy.mean()
+        )
 
     obs = stat(torch.arange(len(z)))
     g = torch.Generator().manual_seed(seed)
@@ -315,7 +305,46 @@ def run_mmd(x, y, *, n_perm: int = 200, bandwidth: float | None = None,
     return MMDResult(obs, float((1 + (null >= obs).sum()) / (1 + n_perm)), h)
 
 
-def information_gap_gaussian(model: LinearGaussian, data_cov: torch.Tensor) -> InformationGap:
+def effective_sample_size(draws: np.ndarray) -> np.ndarray:
+    r"""Effective sample size of each series of a single chain, along axis 0.
+
+    Geyer's initial monotone sequence estimator (as in Stan and ArviZ for one chain):
+    autocorrelations :math:`\rho_t` by FFT, summed in pairs
+    :math:`\Gamma_k = \rho_{2k} + \rho_{2k+1}` while they stay positive, made
+    non-increasing, and :math:`\mathrm{ESS} = S / (-1 + 2 \sum_k \Gamma_k)`, capped at
+    :math:`S \log_{10} S` as Stan does.
+
+    Args:
+        draws: Shape ``(S, ...)``; each trailing index is one series.
+
+    Returns:
+        ESS of shape ``draws.shape[1:]``.
+    """
+    x = validation.as_float_array("draws", draws, min_rows=4)
+    S = x.shape[0]
+    flat = x.reshape(S, -1)
+    flat = flat - flat.mean(0)
+    nfft = 1 << (2 * S - 1).bit_length()
+    f = np.fft.rfft(flat, n=nfft, axis=0)
+    acov = np.fft.irfft(f * np.conj(f), n=nfft, axis=0)[:S] / S
+    var0 = acov[0]
+    const = var0 <= 0
+    rho = acov / np.where(const, 1.0, var0)
+    n_pairs = S // 2
+    gamma = rho[: 2 * n_pairs].reshape(n_pairs, 2, -1).sum(1)  # (n_pairs, series)
+    positive = np.cumprod(gamma > 0, axis=0).astype(bool)  # initial positive sequence
+    gamma = np.where(positive, gamma, 0.0)
+    gamma = np.minimum.accumulate(np.where(positive, gamma, np.inf), axis=0)
+    gamma = np.where(positive, gamma, 0.0)
+    tau = -1.0 + 2.0 * gamma.sum(0)
+    out = S / np.maximum(tau, 1.0 / np.log10(max(S, 10)))
+    out = np.where(const, np.nan, out)
+    return out.reshape(x.shape[1:])
+
+
+def information_gap_gaussian(
+    model: LinearGaussian, data_cov: torch.Tensor
+) -> InformationGap:
     r"""Exact information terms for a linear Gaussian model fitted to Gaussian data.
 
     With data ``I ~ N(0, Sigma_d)`` (not necessarily the model's marginal), posterior
@@ -332,9 +361,13 @@ def information_gap_gaussian(model: LinearGaussian, data_cov: torch.Tensor) -> I
         data_cov: ``Sigma_d``, shape ``(P, P)``.
     """
     if not isinstance(model, LinearGaussian):
-        raise TypeError(f"model must be a LinearGaussian, got {validation.describe(model)}")
+        raise TypeError(
+            f"model must be a LinearGaussian, got {validation.describe(model)}"
+        )
     P = model.n_pixels
-    Sd = validation.as_float_tensor("data_cov", data_cov, shape=(P, P), dtype=model.A.dtype)
+    Sd = validation.as_float_tensor(
+        "data_cov", data_cov, shape=(P, P), dtype=model.A.dtype
+    )
     if not torch.allclose(Sd, Sd.T, rtol=1e-8, atol=1e-12 * float(Sd.abs().max())):
         raise ValueError("data_cov must be symmetric")
     S = model.posterior_cov()
@@ -344,5 +377,7 @@ def information_gap_gaussian(model: LinearGaussian, data_cov: torch.Tensor) -> I
     ld = torch.linalg.slogdet
     to_avg = 0.5 * float(ld(Q)[1] - ld(S)[1])
     gap = 0.5 * float(torch.trace(Q) / v - N + N * np.log(v) - ld(Q)[1])
-    to_prior = 0.5 * float(torch.trace(S + M @ Sd @ M.T) / v - N + N * np.log(v) - ld(S)[1])
+    to_prior = 0.5 * float(
+        torch.trace(S + M @ Sd @ M.T) / v - N + N * np.log(v) - ld(S)[1]
+    )
     return InformationGap(to_prior, to_avg, gap)

@@ -64,8 +64,10 @@ def _check_k(k: int, n: int) -> int:
 
 def _check_distribution(name: str, d) -> Distribution:
     if not isinstance(d, Distribution):
-        raise TypeError(f"{name} must be a torch.distributions.Distribution, got "
-                        f"{validation.describe(d)}")
+        raise TypeError(
+            f"{name} must be a torch.distributions.Distribution, got "
+            f"{validation.describe(d)}"
+        )
     return d
 
 
@@ -92,17 +94,22 @@ def kl_gaussian(p: Distribution, q: Distribution) -> torch.Tensor:
     Returns:
         Tensor of shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
+
     def gaussian(d):
         base = d.base_dist if isinstance(d, Independent) else d
         return isinstance(base, (Normal, MultivariateNormal))
 
     for name, d in (("p", p), ("q", q)):
         if not gaussian(d):
-            raise ValueError(f"{name} must be Gaussian (Normal, MultivariateNormal or "
-                             f"Independent(Normal)), got {type(d).__name__}")
+            raise ValueError(
+                f"{name} must be Gaussian (Normal, MultivariateNormal or "
+                f"Independent(Normal)), got {type(d).__name__}"
+            )
     if p.event_shape != q.event_shape:
-        raise ValueError(f"p and q must have equal event shapes, got {tuple(p.event_shape)} "
-                         f"and {tuple(q.event_shape)}")
+        raise ValueError(
+            f"p and q must have equal event shapes, got {tuple(p.event_shape)} "
+            f"and {tuple(q.event_shape)}"
+        )
     validation.check_same_device(p=p.mean, q=q.mean)
     if isinstance(p, MultivariateNormal) != isinstance(q, MultivariateNormal):
         p, q = _as_multivariate(p), _as_multivariate(q)
@@ -133,15 +140,23 @@ def mi_gaussian(cov, x_dims: Sequence[int], y_dims: Sequence[int]) -> float:
     if cov.shape[0] != cov.shape[1]:
         raise ValueError(f"cov must be a square matrix (D, D), got shape {cov.shape}")
     if not np.allclose(cov, cov.T, rtol=1e-8, atol=1e-12 * np.abs(cov).max()):
-        raise ValueError("cov must be symmetric, got max |cov - cov^T| = "
-                         f"{np.abs(cov - cov.T).max():.3g}")
+        raise ValueError(
+            "cov must be symmetric, got max |cov - cov^T| = "
+            f"{np.abs(cov - cov.T).max():.3g}"
+        )
     D = cov.shape[0]
     x_dims, y_dims = list(x_dims), list(y_dims)
     for name, dims in (("x_dims", x_dims), ("y_dims", y_dims)):
-        if not dims or any(isinstance(i, bool) or int(i) != i or not 0 <= i < D for i in dims):
-            raise ValueError(f"{name} must be a non-empty list of indices in [0, {D}), got {dims}")
+        if not dims or any(
+            isinstance(i, bool) or int(i) != i or not 0 <= i < D for i in dims
+        ):
+            raise ValueError(
+                f"{name} must be a non-empty list of indices in [0, {D}), got {dims}"
+            )
     if set(x_dims) & set(y_dims):
-        raise ValueError(f"x_dims and y_dims must be disjoint, got {x_dims} and {y_dims}")
+        raise ValueError(
+            f"x_dims and y_dims must be disjoint, got {x_dims} and {y_dims}"
+        )
     both = x_dims + y_dims
 
     def logdet(idx):
@@ -158,7 +173,11 @@ def mi_gaussian(cov, x_dims: Sequence[int], y_dims: Sequence[int]) -> float:
 
 
 def kl_monte_carlo(
-    p: Distribution, q: Distribution, n: int, *, generator: torch.Generator | None = None
+    p: Distribution,
+    q: Distribution,
+    n: int,
+    *,
+    generator: torch.Generator | None = None,
 ) -> Estimate:
     r"""Monte Carlo estimate of KL(p || q) = E_{X~p}[log p(X) - log q(X)].
 
@@ -178,7 +197,9 @@ def kl_monte_carlo(
     _check_distribution("p", p)
     _check_distribution("q", q)
     if p.batch_shape != torch.Size():
-        raise ValueError(f"p must have an empty batch shape, got {tuple(p.batch_shape)}")
+        raise ValueError(
+            f"p must have an empty batch shape, got {tuple(p.batch_shape)}"
+        )
     with torch.random.fork_rng(devices=[]):
         if generator is not None:
             torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
@@ -203,15 +224,21 @@ def mi_from_posteriors(log_post, log_prior) -> Estimate:
             per datum).
         log_prior: ``log p(z_i)``, same shape.
     """
-    a = validation.as_float_tensor("log_post", log_post, ndim=(1, 2), min_rows=2,
-                                   dtype=torch.float64)
-    b = validation.as_float_tensor("log_prior", log_prior, ndim=(1, 2), min_rows=2,
-                                   dtype=torch.float64)
+    a = validation.as_float_tensor(
+        "log_post", log_post, ndim=(1, 2), min_rows=2, dtype=torch.float64
+    )
+    b = validation.as_float_tensor(
+        "log_prior", log_prior, ndim=(1, 2), min_rows=2, dtype=torch.float64
+    )
     if a.shape != b.shape:
-        raise ValueError(f"log_post and log_prior must share a shape (n,) or (n, s), got "
-                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(
+            f"log_post and log_prior must share a shape (n,) or (n, s), got "
+            f"{tuple(a.shape)} and {tuple(b.shape)}"
+        )
     per_datum = (a - b).reshape(a.shape[0], -1).mean(1)
-    return Estimate(float(per_datum.mean()), float(per_datum.std() / np.sqrt(len(per_datum))))
+    return Estimate(
+        float(per_datum.mean()), float(per_datum.std() / np.sqrt(len(per_datum)))
+    )
 
 
 def kl_knn(x, y, k: int = 1) -> float:
@@ -237,12 +264,16 @@ def kl_knn(x, y, k: int = 1) -> float:
     """
     x, y = _as_2d("x", x), _as_2d("y", y)
     if x.shape[1] != y.shape[1]:
-        raise ValueError(f"y must have the dimension of x ({x.shape[1]}), got {y.shape[1]}")
+        raise ValueError(
+            f"y must have the dimension of x ({x.shape[1]}), got {y.shape[1]}"
+        )
     n, d = x.shape
     k = _check_k(k, n)
     if k > len(y):  # the k-th neighbour among the y's would not exist (distance inf)
-        raise ValueError(f"k must be at most the number of samples of q (y has {len(y)} "
-                         f"rows), got {k}")
+        raise ValueError(
+            f"k must be at most the number of samples of q (y has {len(y)} "
+            f"rows), got {k}"
+        )
     rho = cKDTree(x).query(x, k + 1)[0][:, k]
     nu = cKDTree(y).query(x, k)[0]
     nu = nu if nu.ndim == 1 else nu[:, k - 1]
@@ -277,9 +308,11 @@ def mi_ksg(x, y, k: int = 3) -> float:
     xy = np.hstack([x, y])
     eps = cKDTree(xy).query(xy, k + 1, p=np.inf)[0][:, k]
     if (eps <= 0).any():  # k or more exact copies of a pair: the counts are meaningless
-        raise ValueError(f"x and y must not hold duplicate samples: {int((eps <= 0).sum())} "
-                         f"pairs (x_i, y_i) have their {k}-th neighbour at distance zero "
-                         f"(tied or repeated rows); add tiny noise or drop the copies")
+        raise ValueError(
+            f"x and y must not hold duplicate samples: {int((eps <= 0).sum())} "
+            f"pairs (x_i, y_i) have their {k}-th neighbour at distance zero "
+            f"(tied or repeated rows); add tiny noise or drop the copies"
+        )
     # count strictly closer points in each marginal space (excluding the point itself)
     radius = np.nextafter(eps, 0)
     nx = cKDTree(x).query_ball_point(x, radius, p=np.inf, return_length=True) - 1
@@ -316,12 +349,20 @@ def kl_histogram_1d(
         edges = np.histogram_bin_edges(p, bins=bins)
         fine = np.linspace(edges[0], edges[-1], 20 * (len(edges) - 1) + 1)
         log_q = np.asarray(q(fine), dtype=float)
-        if log_q.shape != fine.shape or np.isnan(log_q).any() or (log_q == np.inf).any():
-            raise ValueError(f"q must return log densities of shape {fine.shape} without NaN "
-                             f"or +inf, got shape {log_q.shape}")
+        if (
+            log_q.shape != fine.shape
+            or np.isnan(log_q).any()
+            or (log_q == np.inf).any()
+        ):
+            raise ValueError(
+                f"q must return log densities of shape {fine.shape} without NaN "
+                f"or +inf, got shape {log_q.shape}"
+            )
         dens = np.exp(log_q)
-        cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(fine))])
-        q_mass = np.diff(cum[:: 20])
+        cum = np.concatenate(
+            [[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(fine))]
+        )
+        q_mass = np.diff(cum[::20])
     else:
         qs = _as_2d("q", q)[:, 0]
         edges = np.histogram_bin_edges(np.concatenate([p, qs]), bins=bins)

@@ -90,13 +90,20 @@ class Grid2D:
 
     def normalise(self, log_density: np.ndarray) -> np.ndarray:
         """Cell masses from log densities on the points, shape ``(..., n, n)``."""
-        ld = np.asarray(log_density, dtype=float).reshape(*np.shape(log_density)[:-1], -1)
+        ld = np.asarray(log_density, dtype=float).reshape(
+            *np.shape(log_density)[:-1], -1
+        )
         m = np.exp(ld - logsumexp(ld, axis=-1, keepdims=True))
         return m.reshape(*m.shape[:-1], self.n, self.n)
 
 
-def posterior_masses(grid: Grid2D, log_prior: np.ndarray, images: np.ndarray, A: np.ndarray,
-                     noise_std: float) -> np.ndarray:
+def posterior_masses(
+    grid: Grid2D,
+    log_prior: np.ndarray,
+    images: np.ndarray,
+    A: np.ndarray,
+    noise_std: float,
+) -> np.ndarray:
     r"""Exact posteriors ``q(x | I_m) ∝ r(x) N(I_m; A x, sigma^2 I)`` on the grid.
 
     Args:
@@ -113,10 +120,14 @@ def posterior_masses(grid: Grid2D, log_prior: np.ndarray, images: np.ndarray, A:
     A = validation.as_float_array("A", A, ndim=2)
     log_prior = np.asarray(log_prior, dtype=float)
     if log_prior.shape != (grid.n * grid.n,) or np.isnan(log_prior).any():
-        raise ValueError(f"log_prior must have shape ({grid.n * grid.n},) without NaN, got "
-                         f"shape {log_prior.shape}")
+        raise ValueError(
+            f"log_prior must have shape ({grid.n * grid.n},) without NaN, got "
+            f"shape {log_prior.shape}"
+        )
     if A.ndim != 2 or A.shape[1] != 2 or images.shape[1] != A.shape[0]:
-        raise ValueError(f"need A (P, 2) and images (M, P); got {A.shape}, {images.shape}")
+        raise ValueError(
+            f"need A (P, 2) and images (M, P); got {A.shape}, {images.shape}"
+        )
     if not noise_std > 0:
         raise ValueError(f"noise_std must be > 0, got {noise_std}")
     pred = grid.points @ A.T  # (G, P)
@@ -132,8 +143,10 @@ def kl_masses(p: np.ndarray, q: np.ndarray) -> np.ndarray:
         raise ValueError(f"q must have the shape of p {p.shape}, got {q.shape}")
     for name, m in (("p", p), ("q", q)):
         if (m < 0).any() or (m > 1 + 1e-9).any():
-            raise ValueError(f"{name} must be cell masses (probabilities in [0, 1]), got range "
-                             f"[{m.min():.3g}, {m.max():.3g}]")
+            raise ValueError(
+                f"{name} must be cell masses (probabilities in [0, 1]), got range "
+                f"[{m.min():.3g}, {m.max():.3g}]"
+            )
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(p > 0, p * (np.log(p) - np.log(q)), 0.0)
     return t.sum(axis=(-2, -1))
@@ -168,13 +181,18 @@ def count_modes(masses: np.ndarray, rel_height: float = 0.05) -> int:
     if p.ndim != 2:
         raise ValueError(f"masses must be 2-D, got shape {p.shape}")
     validation.check_probability("rel_height", rel_height)
-    peak = (p == ndimage.maximum_filter(p, size=3, mode="constant", cval=-np.inf))
+    peak = p == ndimage.maximum_filter(p, size=3, mode="constant", cval=-np.inf)
     peak &= p >= rel_height * p.max()
     return int(ndimage.label(peak, structure=np.ones((3, 3)))[1])
 
 
-def ring_log_density(points: np.ndarray, radius: float = 2.5, width: float = 0.35,
-                     n_bumps: int = 3, bump: float = 1.5) -> np.ndarray:
+def ring_log_density(
+    points: np.ndarray,
+    radius: float = 2.5,
+    width: float = 0.35,
+    n_bumps: int = 3,
+    bump: float = 1.5,
+) -> np.ndarray:
     """Unnormalised log density of a ring with ``n_bumps`` denser arcs.
 
     ``-(|x| - radius)^2 / (2 width^2) + bump * cos(n_bumps * angle)``: a curved, non-convex,
@@ -189,10 +207,12 @@ def ring_log_density(points: np.ndarray, radius: float = 2.5, width: float = 0.3
     return -0.5 * ((r - radius) / width) ** 2 + bump * np.cos(n_bumps * ang)
 
 
-def sparse_log_density(points: np.ndarray, alpha: float, scale: float = 1.0) -> np.ndarray:
+def sparse_log_density(
+    points: np.ndarray, alpha: float, scale: float = 1.0
+) -> np.ndarray:
     """Normalised log density of two i.i.d. generalised Gaussians (shape ``alpha``)."""
     if not alpha > 0 or not scale > 0:
         raise ValueError(f"alpha and scale must be > 0, got {alpha}, {scale}")
     x = validation.as_float_array("points", points, shape=(..., 2))
     lognorm = np.log(alpha) - np.log(2 * scale) - gammaln(1 / alpha)
-    return (2 * lognorm - (np.abs(x / scale) ** alpha).sum(-1))
+    return 2 * lognorm - (np.abs(x / scale) ** alpha).sum(-1)

@@ -21,15 +21,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp
 
-__all__ = ["AmortisedEncoder", "BinaryFactorModel", "CategoricalMixture", "binary_configs"]
+from lvmkit import validation
 
-
-def _rng(generator) -> np.random.Generator:
-    if not isinstance(generator, np.random.Generator):
-        raise ValueError(
-            f"generator must be a numpy.random.Generator, got {type(generator).__name__}"
-        )
-    return generator
+__all__ = [
+    "AmortisedEncoder",
+    "BinaryFactorModel",
+    "CategoricalMixture",
+    "binary_configs",
+]
 
 
 def _check_binary(name: str, x, n_cols: int | None = None) -> np.ndarray:
@@ -70,7 +69,9 @@ class CategoricalMixture:
     def __post_init__(self) -> None:
         w, p = np.asarray(self.weights, float), np.asarray(self.probs, float)
         if w.ndim != 1 or p.ndim != 3 or p.shape[0] != w.shape[0]:
-            raise ValueError(f"weights (K,) and probs (K, D, V) expected, got {w.shape}, {p.shape}")
+            raise ValueError(
+                f"weights (K,) and probs (K, D, V) expected, got {w.shape}, {p.shape}"
+            )
         for name, v in (("weights", w), ("probs", p)):
             if (
                 not np.all(np.isfinite(v))
@@ -92,11 +93,20 @@ class CategoricalMixture:
     def _onehot(self, x) -> np.ndarray:
         x = np.asarray(x)
         _, d, v = self.probs.shape
-        if x.ndim != 2 or x.shape[1] != d or np.any((x < 0) | (x >= v)) or np.any(x != np.round(x)):
+        if (
+            x.ndim != 2
+            or x.shape[1] != d
+            or np.any((x < 0) | (x >= v))
+            or np.any(x != np.round(x))
+        ):
             raise ValueError(
                 f"x must be integers in [0, {v}) of shape (n, {d}), got shape {x.shape}"
             )
-        return (x.astype(int)[..., None] == np.arange(v)).reshape(len(x), d * v).astype(np.float64)
+        return (
+            (x.astype(int)[..., None] == np.arange(v))
+            .reshape(len(x), d * v)
+            .astype(np.float64)
+        )
 
     def log_prob(self, x) -> np.ndarray:
         """``log P(x)`` for ``x`` of shape ``(n, D)``, shape ``(n,)``."""
@@ -109,7 +119,7 @@ class CategoricalMixture:
 
     def sample(self, n: int, *, generator: np.random.Generator) -> np.ndarray:
         """Draw ``n`` vectors, shape ``(n, D)`` (int)."""
-        rng = _rng(generator)
+        rng = validation.as_numpy_generator("generator", generator)
         k = rng.choice(len(self.weights), size=_check_count("n", n), p=self.weights)
         u = rng.random((len(k), self.probs.shape[1], 1))
         return (u > np.cumsum(self.probs[k], -1)[..., :-1]).sum(-1)
@@ -137,7 +147,7 @@ class CategoricalMixture:
             pseudo_count: Symmetric Dirichlet pseudo-count (> 0) on every table.
             tol: Stop when the mean log-likelihood improves by less than ``tol``.
         """
-        rng = _rng(generator)
+        rng = validation.as_numpy_generator("generator", generator)
         k = _check_count("n_components", n_components)
         v = _check_count("n_values", n_values, 2)
         if not pseudo_count > 0:
@@ -181,13 +191,20 @@ class BinaryFactorModel:
     def __post_init__(self) -> None:
         pi = np.asarray(self.prior_probs, float)
         w, c = np.asarray(self.weights, float), np.asarray(self.bias, float)
-        if pi.ndim != 1 or w.ndim != 2 or w.shape[1] != pi.shape[0] or c.shape != (w.shape[0],):
+        if (
+            pi.ndim != 1
+            or w.ndim != 2
+            or w.shape[1] != pi.shape[0]
+            or c.shape != (w.shape[0],)
+        ):
             raise ValueError(
                 f"prior_probs (K,), weights (P, K), bias (P,) expected, got "
                 f"{pi.shape}, {w.shape}, {c.shape}"
             )
         if not pi.shape[0] <= 14:
-            raise ValueError(f"at most 14 latents (2^K states are enumerated), got {pi.shape[0]}")
+            raise ValueError(
+                f"at most 14 latents (2^K states are enumerated), got {pi.shape[0]}"
+            )
         if not np.all((pi > 0) & (pi < 1)):
             raise ValueError("prior_probs must lie strictly inside (0, 1)")
         if not (np.all(np.isfinite(w)) and np.all(np.isfinite(c))):
@@ -235,14 +252,16 @@ class BinaryFactorModel:
         """``E[z | Im]``, shape ``(n, K)``."""
         return self.posterior(images) @ self.states()
 
-    def sample(self, n: int, *, generator: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def sample(
+        self, n: int, *, generator: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``(z, images)`` from ``r(z) p(Im | z)``, shapes ``(n, K)`` and ``(n, P)``."""
-        rng = _rng(generator)
+        rng = validation.as_numpy_generator("generator", generator)
         n = _check_count("n", n)
         z = (rng.random((n, self.n_latents)) < self.prior_probs).astype(np.float64)
-        x = (rng.random((n, self.n_pixels)) < expit(z @ self.weights.T + self.bias)).astype(
-            np.float64
-        )
+        x = (
+            rng.random((n, self.n_pixels)) < expit(z @ self.weights.T + self.bias)
+        ).astype(np.float64)
         return z, x
 
     @classmethod
@@ -274,17 +293,21 @@ class BinaryFactorModel:
             ``(model, trace)``: the fitted model and the mean training log-likelihood
             after each iteration, shape ``(n_iter,)``.
         """
-        rng = _rng(generator)
+        rng = validation.as_numpy_generator("generator", generator)
         x = _check_binary("images", images)
         k = _check_count("n_latents", n_latents, 1, 12)
         if not l2 > 0:
             raise ValueError(f"l2 must be > 0, got {l2}")
         p_on = (x.mean(0) * len(x) + 0.5) / (len(x) + 1)
         model = cls(
-            np.full(k, 0.3), 0.5 * rng.standard_normal((x.shape[1], k)), np.log(p_on / (1 - p_on))
+            np.full(k, 0.3),
+            0.5 * rng.standard_normal((x.shape[1], k)),
+            np.log(p_on / (1 - p_on)),
         )
         design = np.column_stack([model.states(), np.ones(2**k)])  # (2^K, K + 1)
-        outer = (design[:, :, None] * design[:, None, :]).reshape(2**k, -1)  # (2^K, (K+1)^2)
+        outer = (design[:, :, None] * design[:, None, :]).reshape(
+            2**k, -1
+        )  # (2^K, (K+1)^2)
         penalty = l2 * np.diag(np.r_[np.ones(k), 0.0])
         trace = np.empty(n_iter)
         for it in range(n_iter):
@@ -321,7 +344,9 @@ class AmortisedEncoder:
     def __post_init__(self) -> None:
         v, d = np.asarray(self.weights, float), np.asarray(self.bias, float)
         if v.ndim != 2 or d.shape != (v.shape[0],):
-            raise ValueError(f"weights (K, P) and bias (K,) expected, got {v.shape}, {d.shape}")
+            raise ValueError(
+                f"weights (K, P) and bias (K,) expected, got {v.shape}, {d.shape}"
+            )
         if not (np.all(np.isfinite(v)) and np.all(np.isfinite(d))):
             raise ValueError("weights and bias must be finite")
         object.__setattr__(self, "weights", v)
@@ -330,12 +355,16 @@ class AmortisedEncoder:
     def probs(self, images) -> np.ndarray:
         """``Q(z_k = 1 | Im)``, shape ``(n, K)``."""
         return expit(
-            _check_binary("images", images, self.weights.shape[1]) @ self.weights.T + self.bias
+            _check_binary("images", images, self.weights.shape[1]) @ self.weights.T
+            + self.bias
         )
 
     def log_q_states(self, images) -> np.ndarray:
         """``log Q(z | Im)`` for every state, shape ``(n, 2^K)``."""
-        a = _check_binary("images", images, self.weights.shape[1]) @ self.weights.T + self.bias
+        a = (
+            _check_binary("images", images, self.weights.shape[1]) @ self.weights.T
+            + self.bias
+        )
         z = binary_configs(self.weights.shape[0])
         return log_expit(a) @ z.T + log_expit(-a) @ (1 - z).T
 
@@ -347,7 +376,12 @@ class AmortisedEncoder:
 
     @classmethod
     def fit_sleep(
-        cls, model: BinaryFactorModel, n: int, *, generator: np.random.Generator, C: float = 1.0
+        cls,
+        model: BinaryFactorModel,
+        n: int,
+        *,
+        generator: np.random.Generator,
+        C: float = 1.0,
     ) -> AmortisedEncoder:
         """Fit Q to M's own samples ``(z, Im) ~ r(z) p(Im | z)`` (the sleep phase).
 

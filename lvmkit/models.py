@@ -62,8 +62,12 @@ class LinearGaussian:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "A", _check_matrix(self.A))
-        object.__setattr__(self, "prior_scale", check_positive("prior_scale", self.prior_scale))
-        object.__setattr__(self, "noise_std", check_positive("noise_std", self.noise_std))
+        object.__setattr__(
+            self, "prior_scale", check_positive("prior_scale", self.prior_scale)
+        )
+        object.__setattr__(
+            self, "noise_std", check_positive("noise_std", self.noise_std)
+        )
 
     @property
     def n_pixels(self) -> int:
@@ -90,12 +94,16 @@ class LinearGaussian:
         """The exact marginal r(I) = N(0, s^2 A A^T + sigma^2 I_P)."""
         cov = self.prior_scale**2 * self.A @ self.A.T
         cov = cov + self.noise_std**2 * torch.eye(self.n_pixels, dtype=self.A.dtype)
-        return MultivariateNormal(self.A.new_zeros(self.n_pixels), covariance_matrix=cov)
+        return MultivariateNormal(
+            self.A.new_zeros(self.n_pixels), covariance_matrix=cov
+        )
 
     def posterior_cov(self) -> torch.Tensor:
         """S = (A^T A / sigma^2 + I / s^2)^{-1}, shape ``(N, N)`` (the same for every I)."""
         prec = self.A.T @ self.A / self.noise_std**2
-        prec = prec + torch.eye(self.n_latents, dtype=self.A.dtype) / self.prior_scale**2
+        prec = (
+            prec + torch.eye(self.n_latents, dtype=self.A.dtype) / self.prior_scale**2
+        )
         return torch.cholesky_inverse(torch.linalg.cholesky(prec))
 
     def posterior(self, images: torch.Tensor) -> MultivariateNormal:
@@ -103,7 +111,9 @@ class LinearGaussian:
         images = self._check_last_dim("images", images, self.n_pixels)
         cov = self.posterior_cov()
         mean = images @ (self.A @ cov) / self.noise_std**2
-        return MultivariateNormal(mean, covariance_matrix=cov.expand(*mean.shape[:-1], -1, -1))
+        return MultivariateNormal(
+            mean, covariance_matrix=cov.expand(*mean.shape[:-1], -1, -1)
+        )
 
     def sample(self, n: int, *, generator: torch.Generator | None = None):
         """Draw ``n`` pairs ``(x, I)`` from the joint r(x) p(I | x).
@@ -113,11 +123,17 @@ class LinearGaussian:
         """
         n = validation.check_int("n", n, 1)
         dtype = self.A.dtype
-        x = self.prior_scale * torch.randn(n, self.n_latents, generator=generator, dtype=dtype)
-        noise = self.noise_std * torch.randn(n, self.n_pixels, generator=generator, dtype=dtype)
+        x = self.prior_scale * torch.randn(
+            n, self.n_latents, generator=generator, dtype=dtype
+        )
+        noise = self.noise_std * torch.randn(
+            n, self.n_pixels, generator=generator, dtype=dtype
+        )
         return x, x @ self.A.T + noise
 
-    def _check_last_dim(self, name: str, value: torch.Tensor, size: int) -> torch.Tensor:
+    def _check_last_dim(
+        self, name: str, value: torch.Tensor, size: int
+    ) -> torch.Tensor:
         return _check_last_dim(self.A, name, value, size)
 
 
@@ -132,8 +148,8 @@ class SparseLinearGaussian:
     With ``alpha = 2`` it is a :class:`LinearGaussian` with prior standard deviation
     ``s / sqrt(2)`` (see :meth:`as_linear_gaussian`); otherwise neither the marginal
     r(I) nor the posterior q(x | I) has a closed form, and inference is by
-    optimisation (:func:`lvmkit.inference.fista` for the MAP when ``alpha = 1``) or
-    sampling (:func:`lvmkit.inference.hmc` with :meth:`log_posterior_and_grad`).
+    optimisation (:func:`lvmkit.lasso.fista` for the MAP when ``alpha = 1``) or
+    sampling (:func:`lvmkit.mcmc.hmc` with :meth:`log_posterior_and_grad`).
 
     Args:
         A: Dictionary, shape ``(P, N)`` (columns are the features A_i).
@@ -173,7 +189,9 @@ class SparseLinearGaussian:
         from lvmkit.priors import GeneralizedGaussian
 
         ones = self.A.new_ones(self.n_latents)
-        return Independent(GeneralizedGaussian(self.alpha * ones, self.prior_scale * ones), 1)
+        return Independent(
+            GeneralizedGaussian(self.alpha * ones, self.prior_scale * ones), 1
+        )
 
     def likelihood(self, x: torch.Tensor) -> Independent:
         """p(I | x) = N(A x, sigma^2 I_P) for latents of shape ``(..., N)``."""
@@ -184,9 +202,14 @@ class SparseLinearGaussian:
     def sample(self, n: int, *, generator: torch.Generator | None = None):
         """Draw ``n`` pairs ``(x, I)`` from r(x) p(I | x); shapes ``(n, N)`` and ``(n, P)``."""
         n = validation.check_int("n", n, 1)
-        x = self.prior().base_dist.sample((int(n),), generator=generator).to(self.A.dtype)
-        noise = self.noise_std * torch.randn(n, self.n_pixels, generator=generator,
-                                             dtype=self.A.dtype)
+        x = (
+            self.prior()
+            .base_dist.sample((int(n),), generator=generator)
+            .to(self.A.dtype)
+        )
+        noise = self.noise_std * torch.randn(
+            n, self.n_pixels, generator=generator, dtype=self.A.dtype
+        )
         return x, x @ self.A.T + noise
 
     def log_posterior_and_grad(self, images: torch.Tensor):
@@ -206,7 +229,9 @@ class SparseLinearGaussian:
             z = x.abs() / s
             xG = x @ G
             lp = -(z**a).sum(-1) - 0.5 * (x * xG).sum(-1) + (x * IA).sum(-1)
-            gz = torch.where(z > 0, z ** (a - 1), torch.zeros_like(z)) if a != 1 else 1.0
+            gz = (
+                torch.where(z > 0, z ** (a - 1), torch.zeros_like(z)) if a != 1 else 1.0
+            )
             grad = -(a / s) * torch.sign(x) * gz - xG + IA
             return lp, grad
 

@@ -27,10 +27,26 @@ import torch
 
 from lvmkit import validation
 
-__all__ = ["IMAGES", "PatchSet", "load_image", "natural_patches", "whiten_image", "zca_whiten"]
+__all__ = [
+    "IMAGES",
+    "PatchSet",
+    "load_image",
+    "natural_patches",
+    "whiten_image",
+    "zca_whiten",
+]
 
 #: scikit-image photographs used (natural scenes and textures; no drawings or text).
-IMAGES = ("camera", "astronaut", "coffee", "chelsea", "rocket", "grass", "gravel", "brick")
+IMAGES = (
+    "camera",
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "grass",
+    "gravel",
+    "brick",
+)
 
 
 class PatchSet(NamedTuple):
@@ -57,7 +73,9 @@ class PatchSet(NamedTuple):
         """``k`` patches spread evenly over the set (every photograph), ``(k, size**2)``:
         what a cache stores to recognise the same patches within a tolerance."""
         validation.check_int("k", k, 1)
-        idx = np.linspace(0, len(self.patches) - 1, min(k, len(self.patches))).astype(int)
+        idx = np.linspace(0, len(self.patches) - 1, min(k, len(self.patches))).astype(
+            int
+        )
         return self.patches[idx].numpy()
 
 
@@ -88,7 +106,9 @@ def whiten_image(img: np.ndarray, f0: float = 0.2) -> np.ndarray:
     """
     img = validation.as_float_array("img", img)
     if img.ndim != 2 or min(img.shape) < 16:
-        raise ValueError(f"img must be a 2-D image of side >= 16, got shape {img.shape}")
+        raise ValueError(
+            f"img must be a 2-D image of side >= 16, got shape {img.shape}"
+        )
     if not f0 > 0:
         raise ValueError(f"f0 must be > 0, got {f0}")
     fy = np.fft.fftfreq(img.shape[0])[:, None]
@@ -108,15 +128,24 @@ def zca_whiten(patches: torch.Tensor, eps: float = 1e-2) -> torch.Tensor:
     validation.check_positive("eps", eps)
     X = torch.as_tensor(patches, dtype=torch.float64)
     if X.ndim != 2 or len(X) < 2:
-        raise ValueError(f"patches must have shape (n, P) with n >= 2, got {tuple(X.shape)}")
+        raise ValueError(
+            f"patches must have shape (n, P) with n >= 2, got {tuple(X.shape)}"
+        )
     X = X - X.mean(0)
     evals, evecs = torch.linalg.eigh(X.T @ X / len(X))
     w = evecs @ torch.diag((evals + eps * evals.mean()).rsqrt()) @ evecs.T
     return X @ w
 
 
-def natural_patches(n: int, size: int = 12, *, seed: int = 0, border: int = 16,
-                    images: tuple[str, ...] = IMAGES, f0: float = 0.2) -> PatchSet:
+def natural_patches(
+    n: int,
+    size: int = 12,
+    *,
+    seed: int = 0,
+    border: int = 16,
+    images: tuple[str, ...] = IMAGES,
+    f0: float = 0.2,
+) -> PatchSet:
     """Draw ``n`` whitened patches, equally many from each photograph.
 
     Each photograph is whitened as a whole with :func:`whiten_image` (so the periodic

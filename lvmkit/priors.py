@@ -55,9 +55,11 @@ def _check_representable(alpha, scale, loc, dtype: torch.dtype) -> None:
     bad = ~((log_var < log_max) & (log_x < log_max))
     if bool(bad.any()):
         worst = float(a[bad].min())
-        raise ValueError(f"alpha must be large enough for the variance and the samples to be "
-                         f"finite in {dtype} (with this scale), got alpha = {worst:.3g}; use "
-                         f"a larger alpha or float64 parameters")
+        raise ValueError(
+            f"alpha must be large enough for the variance and the samples to be "
+            f"finite in {dtype} (with this scale), got alpha = {worst:.3g}; use "
+            f"a larger alpha or float64 parameters"
+        )
 
 
 class GeneralizedGaussian(Distribution):
@@ -100,13 +102,21 @@ class GeneralizedGaussian(Distribution):
         if (torch.as_tensor(alpha, dtype=torch.float64) < MIN_ALPHA).any():
             # Gamma(3/alpha) / Gamma(1/alpha) (the variance) and the samples' g**(1/alpha)
             # overflow float64 below this: refuse rather than return inf.
-            raise ValueError(f"alpha must be >= {MIN_ALPHA} (smaller shapes overflow), got {alpha}")
-        if not torch.isfinite(torch.as_tensor(loc, dtype=torch.get_default_dtype())).all():
+            raise ValueError(
+                f"alpha must be >= {MIN_ALPHA} (smaller shapes overflow), got {alpha}"
+            )
+        if not torch.isfinite(
+            torch.as_tensor(loc, dtype=torch.get_default_dtype())
+        ).all():
             raise ValueError(f"loc must be finite, got {loc}")
         self.alpha, self.scale, self.loc = broadcast_all(alpha, scale, loc)
         # the dtype the distribution computes in (float32 for Python floats): its range
-        _check_representable(self.alpha.detach().cpu(), self.scale.detach().cpu(),
-                             self.loc.detach().cpu(), self.alpha.dtype)
+        _check_representable(
+            self.alpha.detach().cpu(),
+            self.scale.detach().cpu(),
+            self.loc.detach().cpu(),
+            self.alpha.dtype,
+        )
         super().__init__(self.loc.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
@@ -135,7 +145,9 @@ class GeneralizedGaussian(Distribution):
 
     def _log_norm(self) -> torch.Tensor:
         a = self.alpha
-        return torch.log(a) - math.log(2.0) - torch.log(self.scale) - torch.lgamma(1 / a)
+        return (
+            torch.log(a) - math.log(2.0) - torch.log(self.scale) - torch.lgamma(1 / a)
+        )
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         """``log r(x) = log(alpha / (2 s Gamma(1/alpha))) - |(x - mu)/s|^alpha``."""
@@ -157,9 +169,12 @@ class GeneralizedGaussian(Distribution):
             sign = torch.where(torch.rand(shape, dtype=a.dtype) < 0.5, -1.0, 1.0)
         else:
             u = torch.rand(shape, generator=generator, dtype=a.dtype)
-            sign = torch.where(torch.rand(shape, generator=generator, dtype=a.dtype) < 0.5,
-                               -1.0, 1.0)
-            g = torch.as_tensor(gammaincinv(1 / a.detach().numpy(), u.numpy()), dtype=a.dtype)
+            sign = torch.where(
+                torch.rand(shape, generator=generator, dtype=a.dtype) < 0.5, -1.0, 1.0
+            )
+            g = torch.as_tensor(
+                gammaincinv(1 / a.detach().numpy(), u.numpy()), dtype=a.dtype
+            )
         return self.loc + self.scale * sign * g ** (1 / a)
 
     def sample(self, sample_shape=(), *, generator: torch.Generator | None = None):
@@ -183,8 +198,10 @@ class GeneralizedGaussian(Distribution):
         """
         value = validation.as_float_tensor("value", value, dtype=self.alpha.dtype)
         if ((value < 0) | (value > 1)).any():
-            raise ValueError("value must be probabilities in [0, 1] for icdf, got "
-                             f"min {float(value.min()):.3g}, max {float(value.max()):.3g}")
+            raise ValueError(
+                "value must be probabilities in [0, 1] for icdf, got "
+                f"min {float(value.min()):.3g}, max {float(value.max()):.3g}"
+            )
         v, a, s, m = torch.broadcast_tensors(value, self.alpha, self.scale, self.loc)
         q = np.abs(2 * v.detach().numpy() - 1)
         g = torch.as_tensor(gammaincinv(1 / a.detach().numpy(), q), dtype=a.dtype)

@@ -33,7 +33,6 @@ from lvmkit.estimators import mi_from_posteriors
 __all__ = [
     "AggregateStats",
     "aggregate_posterior_stats",
-    "evaluate",
     "factor_r2",
     "knn_accuracy",
     "linear_probe_accuracy",
@@ -52,14 +51,18 @@ def _np2d(name: str, a) -> np.ndarray:
 def _labels(name: str, y, z: np.ndarray) -> np.ndarray:
     y = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
     if y.shape != (len(z),):
-        raise ValueError(f"{name} must have shape ({len(z)},), one label per code, got {y.shape}")
+        raise ValueError(
+            f"{name} must have shape ({len(z)},), one label per code, got {y.shape}"
+        )
     return y
 
 
 def _pair(z_train, y_train, z_test, y_test):
     zt, ze = _np2d("z_train", z_train), _np2d("z_test", z_test)
     if zt.shape[1] != ze.shape[1]:
-        raise ValueError(f"z_test must have {zt.shape[1]} columns like z_train, got {ze.shape[1]}")
+        raise ValueError(
+            f"z_test must have {zt.shape[1]} columns like z_train, got {ze.shape[1]}"
+        )
     return zt, _labels("y_train", y_train, zt), ze, _labels("y_test", y_test, ze)
 
 
@@ -93,9 +96,13 @@ def factor_r2(z_train, f_train, z_test, f_test) -> np.ndarray:
     f_train, f_test = _np2d("f_train", f_train), _np2d("f_test", f_test)
     for name, f, z in (("f_train", f_train, z_train), ("f_test", f_test, z_test)):
         if len(f) != len(z):
-            raise ValueError(f"{name} must have one row per code ({len(z)}), got {len(f)}")
+            raise ValueError(
+                f"{name} must have one row per code ({len(z)}), got {len(f)}"
+            )
     reg = LinearRegression().fit(_np2d("z_train", z_train), f_train)
-    return r2_score(f_test, reg.predict(_np2d("z_test", z_test)), multioutput="raw_values")
+    return r2_score(
+        f_test, reg.predict(_np2d("z_test", z_test)), multioutput="raw_values"
+    )
 
 
 def nearest_distance(a, b) -> np.ndarray:
@@ -119,9 +126,19 @@ def neighbourhood_preservation(a, b, k: int = 10) -> float:
     a, b = _np2d("a", a), _np2d("b", b)
     if a.shape[0] != b.shape[0] or not 1 <= k < a.shape[0]:
         raise ValueError("a and b need the same number of rows and 1 <= k < n")
-    ia = NearestNeighbors(n_neighbors=k + 1).fit(a).kneighbors(a, return_distance=False)[:, 1:]
-    ib = NearestNeighbors(n_neighbors=k + 1).fit(b).kneighbors(b, return_distance=False)[:, 1:]
-    return float(np.mean([len(set(r) & set(s)) / k for r, s in zip(ia, ib, strict=True)]))
+    ia = (
+        NearestNeighbors(n_neighbors=k + 1)
+        .fit(a)
+        .kneighbors(a, return_distance=False)[:, 1:]
+    )
+    ib = (
+        NearestNeighbors(n_neighbors=k + 1)
+        .fit(b)
+        .kneighbors(b, return_distance=False)[:, 1:]
+    )
+    return float(
+        np.mean([len(set(r) & set(s)) / k for r, s in zip(ia, ib, strict=True)])
+    )
 
 
 class AggregateStats(NamedTuple):
@@ -136,8 +153,9 @@ class AggregateStats(NamedTuple):
 
 
 @torch.no_grad()
-def aggregate_posterior_stats(model, x: torch.Tensor, n_samples: int = 10, *,
-                              generator=None) -> AggregateStats:
+def aggregate_posterior_stats(
+    model, x: torch.Tensor, n_samples: int = 10, *, generator=None
+) -> AggregateStats:
     r"""Rate, :math:`I_q(x; z)` and :math:`\mathrm{KL}(q(z) \| p(z))` on the data ``x``.
 
     For each datum and draw :math:`z \sim q(z \mid x_n)`:
@@ -145,61 +163,24 @@ def aggregate_posterior_stats(model, x: torch.Tensor, n_samples: int = 10, *,
     with :math:`\log q(z) = \mathrm{logsumexp}_m \log q(z \mid x_m) - \log N`. Works for
     any model with the latent model protocol of :mod:`lvmkit.vae` (``n_latents > 0``).
     """
-    from lvmkit.vae import _check_model_data
-
-    x = _check_model_data(model, x)
+    x = validation.as_model_data(model, x)
     n_samples = validation.check_int("n_samples", n_samples, 1)
     n = x.shape[0]
-    z, log_q = model.sample_posterior(x, n_samples, generator=generator)  # (S, N, d), (S, N)
+    z, log_q = model.sample_posterior(
+        x, n_samples, generator=generator
+    )  # (S, N, d), (S, N)
     log_agg = torch.empty_like(log_q)
-    for i in range(0, n, 64):  # log q(z_{s,i} | x_m) for every m, 64 data points at a time
-        lp = model.posterior_log_prob(x, z[:, i:i + 64, None, :])  # (S, C, N)
-        log_agg[:, i:i + 64] = torch.logsumexp(lp, dim=-1) - math.log(n)
+    for i in range(
+        0, n, 64
+    ):  # log q(z_{s,i} | x_m) for every m, 64 data points at a time
+        lp = model.posterior_log_prob(x, z[:, i : i + 64, None, :])  # (S, C, N)
+        log_agg[:, i : i + 64] = torch.logsumexp(lp, dim=-1) - math.log(n)
     log_p = model.prior().log_prob(z)
     rate = mi_from_posteriors(log_q.T, log_p.T)  # reference p(z): the rate
-    mi = mi_from_posteriors(log_q.T, log_agg.T)  # reference q(z): the mutual information
+    mi = mi_from_posteriors(
+        log_q.T, log_agg.T
+    )  # reference q(z): the mutual information
     kl = mi_from_posteriors(log_agg.T, log_p.T)  # E_q(z) log q(z) / p(z)
-    return AggregateStats(rate.value, mi.value, kl.value, rate.stderr, mi.stderr, kl.stderr)
-
-
-@torch.no_grad()
-def evaluate(model, x_train, y_train, x_test, y_test, *, n_iw: int = 100,
-             n_mi_samples: int = 10, generator: torch.Generator) -> dict[str, float]:
-    """Every part-3 number of a latent model (nats per image), as a flat dict.
-
-    Keys: ``test_ll`` and ``train_ll`` (importance-weighted, ``n_iw`` samples; the train
-    value on the first ``len(x_test)`` training images), ``gap`` (train - test),
-    ``elbo``, ``rate``, ``distortion`` (test, 1 sample), ``mi`` and ``kl_agg``
-    (:func:`aggregate_posterior_stats` on the test set), ``linear_probe`` and ``knn``
-    (one posterior sample ``z ~ q(z | x)`` per image, the code the model actually
-    transmits, training set -> held-out labels; the majority-class rate when the model has
-    no latents). A posterior *mean* would let a standardised probe read tiny shifts of the
-    mean that carry almost no information when the posteriors are as broad as the prior.
-    """
-    from lvmkit.vae import _check_data, elbo_terms, iw_log_likelihood
-
-    x_train = _check_data(x_train, name="x_train")
-    x_test = _check_data(x_test, x_train.shape[1], name="x_test")
-    validation.check_int("n_iw", n_iw, 1)
-    validation.check_int("n_mi_samples", n_mi_samples, 1)
-    n = len(x_test)
-    out = {"test_ll": float(iw_log_likelihood(model, x_test, n_iw, generator=generator).mean()),
-           "train_ll": float(iw_log_likelihood(model, x_train[:n], n_iw,
-                                               generator=generator).mean())}
-    out["gap"] = out["train_ll"] - out["test_ll"]
-    if model.n_latents == 0:
-        ll = out["test_ll"]
-        chance = float(np.bincount(np.asarray(y_test)).max() / n)
-        out.update(elbo=ll, rate=0.0, distortion=-ll, mi=0.0, kl_agg=0.0,
-                   linear_probe=chance, knn=chance)
-        return out
-    t = elbo_terms(model, x_test, 1, generator=generator)
-    out.update(elbo=float(t.elbo.mean()), rate=float(t.rate.mean()),
-               distortion=float(t.distortion.mean()))
-    st = aggregate_posterior_stats(model, x_test, n_mi_samples, generator=generator)
-    out.update(mi=st.mutual_information, kl_agg=st.kl_aggregate_prior)
-    z_tr = model.sample_posterior(x_train, 1, generator=generator)[0][0]
-    z_te = model.sample_posterior(x_test, 1, generator=generator)[0][0]
-    out.update(linear_probe=linear_probe_accuracy(z_tr, y_train, z_te, y_test),
-               knn=knn_accuracy(z_tr, y_train, z_te, y_test))
-    return out
+    return AggregateStats(
+        rate.value, mi.value, kl.value, rate.stderr, mi.stderr, kl.stderr
+    )

@@ -40,7 +40,9 @@ def _cdf(base, z: torch.Tensor) -> torch.Tensor:
     if isinstance(base, Laplace):
         t = (z - base.loc) / base.scale
         return torch.where(t < 0, 0.5 * torch.exp(t), 1 - 0.5 * torch.exp(-t))
-    raise ValueError(f"only Normal and Laplace priors are supported, got {type(base).__name__}")
+    raise ValueError(
+        f"only Normal and Laplace priors are supported, got {type(base).__name__}"
+    )
 
 
 def _icdf(base, u: torch.Tensor) -> torch.Tensor:
@@ -76,41 +78,60 @@ class CellScramble:
     def __post_init__(self) -> None:
         d = self.prior.event_shape[0] if len(self.prior.event_shape) == 1 else -1
         if d < 1 or not isinstance(self.prior.base_dist, (Normal, Laplace)):
-            raise ValueError("prior must be Independent(Normal or Laplace, 1) with d >= 1")
-        object.__setattr__(self, "cells_per_dim",
-                           validation.check_int("cells_per_dim", self.cells_per_dim, 2))
+            raise ValueError(
+                "prior must be Independent(Normal or Laplace, 1) with d >= 1"
+            )
+        object.__setattr__(
+            self,
+            "cells_per_dim",
+            validation.check_int("cells_per_dim", self.cells_per_dim, 2),
+        )
         n_cells = self.cells_per_dim**d
         raw = self.permutation
         if isinstance(raw, (bool, str, bytes)) or raw is None:
-            raise TypeError(f"permutation must hold integers, got {validation.describe(raw)}")
+            raise TypeError(
+                f"permutation must hold integers, got {validation.describe(raw)}"
+            )
         try:
             raw = torch.as_tensor(raw)
         except (TypeError, ValueError, RuntimeError) as err:
-            raise TypeError(f"permutation must hold integers, got "
-                            f"{validation.describe(self.permutation)}") from err
+            raise TypeError(
+                f"permutation must hold integers, got "
+                f"{validation.describe(self.permutation)}"
+            ) from err
         if raw.is_floating_point() or raw.is_complex() or raw.dtype == torch.bool:
             # as_tensor(..., dtype=long) would truncate 1.7 to 1 without a word
-            raise TypeError(f"permutation must be an integer tensor (e.g. torch.randperm), "
-                            f"got {validation.describe(self.permutation)}")
+            raise TypeError(
+                f"permutation must be an integer tensor (e.g. torch.randperm), "
+                f"got {validation.describe(self.permutation)}"
+            )
         base = self.prior.base_dist
         perm = raw.to(torch.long).to(base.loc.device)
         if perm.shape != (n_cells,) or not torch.equal(
-                perm.sort().values, torch.arange(n_cells, device=perm.device)):
+            perm.sort().values, torch.arange(n_cells, device=perm.device)
+        ):
             raise ValueError(f"permutation must be a permutation of range({n_cells})")
         object.__setattr__(self, "permutation", perm)
         object.__setattr__(self, "_inverse", torch.argsort(perm))
-        object.__setattr__(self, "_base", type(base)(base.loc.double(), base.scale.double()))
+        object.__setattr__(
+            self, "_base", type(base)(base.loc.double(), base.scale.double())
+        )
 
     @classmethod
-    def random(cls, prior: Independent, cells_per_dim: int, *,
-               generator: torch.Generator) -> CellScramble:
+    def random(
+        cls, prior: Independent, cells_per_dim: int, *, generator: torch.Generator
+    ) -> CellScramble:
         """A uniformly random permutation of the ``M^d`` cells."""
         d = prior.event_shape[0]
         validation.check_int("cells_per_dim", cells_per_dim, 2)
         if cells_per_dim < 2 or cells_per_dim**d > 2**24:
-            raise ValueError(f"need 2 <= cells_per_dim and cells_per_dim**d <= 2**24, got "
-                             f"{cells_per_dim}**{d}")
-        return cls(prior, cells_per_dim, torch.randperm(cells_per_dim**d, generator=generator))
+            raise ValueError(
+                f"need 2 <= cells_per_dim and cells_per_dim**d <= 2**24, got "
+                f"{cells_per_dim}**{d}"
+            )
+        return cls(
+            prior, cells_per_dim, torch.randperm(cells_per_dim**d, generator=generator)
+        )
 
     @property
     def n_latents(self) -> int:
@@ -173,11 +194,20 @@ class ScrambledModel:
 
     def __init__(self, model, scramble: CellScramble):
         if not isinstance(scramble, CellScramble):
-            raise TypeError(f"scramble must be a CellScramble, got {validation.describe(scramble)}")
+            raise TypeError(
+                f"scramble must be a CellScramble, got {validation.describe(scramble)}"
+            )
         if model.n_latents != scramble.n_latents:
-            raise ValueError(f"scramble must have the model's latent dimension "
-                             f"{model.n_latents}, got {scramble.n_latents}")
+            raise ValueError(
+                f"scramble must have the model's latent dimension "
+                f"{model.n_latents}, got {scramble.n_latents}"
+            )
         self.model, self.scramble, self.n_latents = model, scramble, model.n_latents
+
+    @property
+    def n_pixels(self) -> int | None:
+        """P of the wrapped model."""
+        return getattr(self.model, "n_pixels", None)
 
     def prior(self) -> Independent:
         return self.model.prior()

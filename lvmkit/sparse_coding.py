@@ -4,8 +4,8 @@ Dictionary learning (Olshausen & Field 1997) fits ``A`` in the sparse linear Gau
 model by approximate maximum likelihood: alternate
 
 1. inference: the MAP code of each patch, ``x = argmin 1/2 |I - A x|^2 + lambda |x|_1``
-   (exactly, by :func:`lvmkit.inference.lasso`; or approximately by
-   :func:`lvmkit.inference.fista`), and
+   (exactly, by :func:`lvmkit.lasso.lasso`; or approximately by
+   :func:`lvmkit.lasso.fista`), and
 2. learning: a gradient step on ``1/2 |I - A x|^2`` in ``A``, ``A <- A + eta (I - A x)
    x^T``, followed by renormalising every atom to unit length.
 
@@ -27,7 +27,7 @@ import torch
 from scipy.optimize import least_squares
 
 from lvmkit import validation
-from lvmkit.inference import fista, lasso
+from lvmkit.lasso import fista, lasso
 
 __all__ = [
     "DictionaryResult",
@@ -71,17 +71,26 @@ class GaborFit(NamedTuple):
 
 
 def learn_dictionary(
-    patches: torch.Tensor, n_atoms: int, penalty: float, *, n_steps: int = 1000,
-    batch_size: int = 256, lr: float = 0.5, norm_constraint: bool = True,
-    A0: torch.Tensor | None = None, fista_iter: int = 150,
-    method: str = "online", window: int = 50, coder: str = "lasso",
+    patches: torch.Tensor,
+    n_atoms: int,
+    penalty: float,
+    *,
+    n_steps: int = 1000,
+    batch_size: int = 256,
+    lr: float = 0.5,
+    norm_constraint: bool = True,
+    A0: torch.Tensor | None = None,
+    fista_iter: int = 150,
+    method: str = "online",
+    window: int = 50,
+    coder: str = "lasso",
     generator: torch.Generator | None = None,
 ) -> DictionaryResult:
     r"""Learn a dictionary by alternating MAP inference and gradient steps on ``A``.
 
     At step ``t`` a minibatch of patches is coded: exactly by
-    :func:`~lvmkit.inference.lasso` (``coder="lasso"``, the default), or approximately by
-    ``fista_iter`` iterations of :func:`~lvmkit.inference.fista` (``coder="fista"``).
+    :func:`~lvmkit.lasso.lasso` (``coder="lasso"``, the default), or approximately by
+    ``fista_iter`` iterations of :func:`~lvmkit.lasso.fista` (``coder="fista"``).
     ``method="online"`` then minimises the running average of ``1/2 |I - A x|^2`` over
     all codes so far, atom by atom, under ``|A_i| <= 1`` (the online dictionary learning
     of Mairal, Bach, Ponce & Sapiro 2010; fast and free of a learning rate).
@@ -109,11 +118,25 @@ def learn_dictionary(
     Returns:
         :class:`DictionaryResult`.
     """
-    _validate_learn_dictionary(patches, n_atoms, penalty, n_steps, batch_size, lr, A0,
-                               fista_iter, method, window, coder, generator)
+    _validate_learn_dictionary(
+        patches,
+        n_atoms,
+        penalty,
+        n_steps,
+        batch_size,
+        lr,
+        A0,
+        fista_iter,
+        method,
+        window,
+        coder,
+        generator,
+    )
     X = torch.as_tensor(patches, dtype=torch.float64)
     if X.ndim != 2 or not torch.isfinite(X).all():
-        raise ValueError(f"patches must be a finite (n, P) array, got shape {tuple(X.shape)}")
+        raise ValueError(
+            f"patches must be a finite (n, P) array, got shape {tuple(X.shape)}"
+        )
     if int(n_atoms) != n_atoms or n_atoms < 1:
         raise ValueError(f"n_atoms must be a positive integer, got {n_atoms}")
     n, P = X.shape
@@ -171,10 +194,14 @@ def _update_atoms(A: torch.Tensor, xx: torch.Tensor, ix: torch.Tensor) -> torch.
     return torch.from_numpy(a).to(A.device)
 
 
-def pca_components(patches: torch.Tensor, n_components: int | None = None) -> torch.Tensor:
+def pca_components(
+    patches: torch.Tensor, n_components: int | None = None
+) -> torch.Tensor:
     """Principal components of the patches as columns, shape ``(P, n_components)``,
     ordered by decreasing variance, unit norm."""
-    X = validation.as_float_tensor("patches", patches, ndim=2, min_rows=2, dtype=torch.float64)
+    X = validation.as_float_tensor(
+        "patches", patches, ndim=2, min_rows=2, dtype=torch.float64
+    )
     if n_components is not None:
         validation.check_int("n_components", n_components, 1, X.shape[1])
     X = X - X.mean(0)
@@ -199,7 +226,11 @@ def gabor(params, size: int) -> np.ndarray:
     yy, xx = np.mgrid[0:size, 0:size].astype(float)
     u = (xx - x0) * np.cos(th) + (yy - y0) * np.sin(th)
     v = -(xx - x0) * np.sin(th) + (yy - y0) * np.cos(th)
-    return a * np.exp(-0.5 * (u / sx) ** 2 - 0.5 * (v / sy) ** 2) * np.cos(2 * np.pi * f * u + ph)
+    return (
+        a
+        * np.exp(-0.5 * (u / sx) ** 2 - 0.5 * (v / sy) ** 2)
+        * np.cos(2 * np.pi * f * u + ph)
+    )
 
 
 def fit_gabor(atom, *, max_sigma: float | None = None, n_starts: int = 2) -> GaborFit:
@@ -220,7 +251,9 @@ def fit_gabor(atom, *, max_sigma: float | None = None, n_starts: int = 2) -> Gab
     Returns:
         :class:`GaborFit`.
     """
-    atom = np.asarray(atom.detach().numpy() if torch.is_tensor(atom) else atom, dtype=float)
+    atom = np.asarray(
+        atom.detach().numpy() if torch.is_tensor(atom) else atom, dtype=float
+    )
     size = round(np.sqrt(atom.size))
     if size * size != atom.size or size < 4:
         raise ValueError(f"atom must be square with side >= 4, got {atom.size} values")
@@ -228,10 +261,15 @@ def fit_gabor(atom, *, max_sigma: float | None = None, n_starts: int = 2) -> Gab
     sst = float(((img - img.mean()) ** 2).sum())
     if not np.isfinite(img).all() or sst == 0:
         raise ValueError("atom must be finite and not constant")
-    max_sigma = size / 4 if max_sigma is None else validation.check_positive("max_sigma",
-                                                                            max_sigma)
+    max_sigma = (
+        size / 4
+        if max_sigma is None
+        else validation.check_positive("max_sigma", max_sigma)
+    )
     if not max_sigma > 0.5:
-        raise ValueError(f"max_sigma must be > 0.5 pixel (the lower bound), got {max_sigma}")
+        raise ValueError(
+            f"max_sigma must be > 0.5 pixel (the lower bound), got {max_sigma}"
+        )
     validation.check_int("n_starts", n_starts, 1)
     pad = 4 * size
     spec = np.abs(np.fft.fft2(img, (pad, pad)))
@@ -251,10 +289,22 @@ def fit_gabor(atom, *, max_sigma: float | None = None, n_starts: int = 2) -> Gab
         seen.append((f1, f2))
         freq, th = float(np.hypot(f1, f2)), float(np.arctan2(f2, f1))
         for ph in (0.0, np.pi / 2):
-            x0 = [img.std() * 2, cx, cy, th, min(freq, 0.49), ph,
-                  min(2.0, max_sigma), min(2.0, max_sigma)]
-            r = least_squares(lambda q: (gabor(q, size) - img).ravel(), x0,
-                              bounds=(lo, hi), max_nfev=200)
+            x0 = [
+                img.std() * 2,
+                cx,
+                cy,
+                th,
+                min(freq, 0.49),
+                ph,
+                min(2.0, max_sigma),
+                min(2.0, max_sigma),
+            ]
+            r = least_squares(
+                lambda q: (gabor(q, size) - img).ravel(),
+                x0,
+                bounds=(lo, hi),
+                max_nfev=200,
+            )
             if best is None or r.cost < best.cost:
                 best = r
         if len(seen) >= n_starts:
@@ -264,14 +314,30 @@ def fit_gabor(atom, *, max_sigma: float | None = None, n_starts: int = 2) -> Gab
     return GaborFit(best.x, r2, fitted)
 
 
-def _validate_learn_dictionary(patches, n_atoms, penalty, n_steps, batch_size, lr, A0,
-                               fista_iter, method, window, coder, generator) -> None:
+def _validate_learn_dictionary(
+    patches,
+    n_atoms,
+    penalty,
+    n_steps,
+    batch_size,
+    lr,
+    A0,
+    fista_iter,
+    method,
+    window,
+    coder,
+    generator,
+) -> None:
     """Every argument of :func:`learn_dictionary`, before any work."""
     X = validation.as_float_tensor("patches", patches, ndim=2)
     n_atoms = validation.check_int("n_atoms", n_atoms, 1)
     validation.check_nonnegative("penalty", penalty)
-    for name, v in (("n_steps", n_steps), ("batch_size", batch_size),
-                    ("fista_iter", fista_iter), ("window", window)):
+    for name, v in (
+        ("n_steps", n_steps),
+        ("batch_size", batch_size),
+        ("fista_iter", fista_iter),
+        ("window", window),
+    ):
         validation.check_int(name, v, 1)
     validation.check_positive("lr", lr)
     if A0 is not None:
@@ -280,6 +346,4 @@ def _validate_learn_dictionary(patches, n_atoms, penalty, n_steps, batch_size, l
         raise ValueError(f"method must be 'online' or 'sgd', got {method!r}")
     if coder not in ("lasso", "fista"):
         raise ValueError(f"coder must be 'lasso' or 'fista', got {coder!r}")
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got "
-                        f"{validation.describe(generator)}")
+    validation.check_generator("generator", generator)

@@ -33,11 +33,14 @@ class LitVAE(pl.LightningModule):
         lr: Adam learning rate.
     """
 
-    def __init__(self, vae: VAE, *, beta: float = 1.0, mmd_weight: float = 0.0,
-                 lr: float = 1e-3):
+    def __init__(
+        self, vae: VAE, *, beta: float = 1.0, mmd_weight: float = 0.0, lr: float = 1e-3
+    ):
         super().__init__()
         if not isinstance(vae, VAE):
-            raise TypeError(f"vae must be a lvmkit.vae.VAE, got {validation.describe(vae)}")
+            raise TypeError(
+                f"vae must be a lvmkit.vae.VAE, got {validation.describe(vae)}"
+            )
         validation.check_nonnegative("beta", beta)
         validation.check_nonnegative("mmd_weight", mmd_weight)
         validation.check_positive("lr", lr)
@@ -77,10 +80,23 @@ class LitVAE(pl.LightningModule):
         return torch.optim.Adam(self.parameters(), lr=self.lr)
 
 
-def fit(vae: VAE, x_train: torch.Tensor, *, beta: float = 1.0, mmd_weight: float = 0.0,
-        epochs: int = 100, batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
-        accelerator: str = "auto", devices="auto", strategy="auto",
-        fast_dev_run: bool = False, progress: bool = False, **trainer_kw) -> LitVAE:
+def fit(
+    vae: VAE,
+    x_train: torch.Tensor,
+    *,
+    beta: float = 1.0,
+    mmd_weight: float = 0.0,
+    epochs: int = 100,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    accelerator: str = "auto",
+    devices="auto",
+    strategy="auto",
+    fast_dev_run: bool = False,
+    progress: bool = False,
+    **trainer_kw,
+) -> LitVAE:
     """Train ``vae`` on the rows of ``x_train`` (shape ``(n, P)``) and return the LitVAE.
 
     Seeds torch with ``seed`` (weights are assumed already initialised by the caller,
@@ -102,19 +118,35 @@ def fit(vae: VAE, x_train: torch.Tensor, *, beta: float = 1.0, mmd_weight: float
     """
     _validate_fit(vae, x_train, beta, mmd_weight, epochs, batch_size, lr)
     if not isinstance(progress, bool):
-        raise TypeError(f"progress must be True or False, got {validation.describe(progress)}")
+        raise TypeError(
+            f"progress must be True or False, got {validation.describe(progress)}"
+        )
     if x_train.ndim != 2 or not torch.isfinite(x_train).all():
-        raise ValueError(f"x_train must be a finite (n, P) tensor, got {tuple(x_train.shape)}")
+        raise ValueError(
+            f"x_train must be a finite (n, P) tensor, got {tuple(x_train.shape)}"
+        )
     for name in ("pytorch_lightning", "lightning.pytorch", "lightning.fabric"):
         logging.getLogger(name).setLevel(logging.WARNING)
     torch.manual_seed(seed)
-    loader = DataLoader(TensorDataset(x_train), batch_size=batch_size, shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
+    loader = DataLoader(
+        TensorDataset(x_train),
+        batch_size=batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
     lit = LitVAE(vae, beta=beta, mmd_weight=mmd_weight, lr=lr)
     trainer = pl.Trainer(
-        max_epochs=epochs, accelerator=accelerator, devices=devices, strategy=strategy,
-        enable_progress_bar=bool(progress), enable_model_summary=False, logger=False,
-        enable_checkpointing=False, fast_dev_run=fast_dev_run, **trainer_kw)
+        max_epochs=epochs,
+        accelerator=accelerator,
+        devices=devices,
+        strategy=strategy,
+        enable_progress_bar=bool(progress),
+        enable_model_summary=False,
+        logger=False,
+        enable_checkpointing=False,
+        fast_dev_run=fast_dev_run,
+        **trainer_kw,
+    )
     with warnings.catch_warnings():
         # Lightning 2.6 calls torch.utils._pytree with ``isinstance(treespec, LeafSpec)``,
         # which torch >= 2.9 deprecates; the warning is about Lightning's code, not the
@@ -127,11 +159,9 @@ def fit(vae: VAE, x_train: torch.Tensor, *, beta: float = 1.0, mmd_weight: float
 
 def _validate_fit(vae, x_train, beta, mmd_weight, epochs, batch_size, lr) -> None:
     """Every data argument of :func:`fit`, before Lightning starts."""
-    from lvmkit.vae import _check_data, _n_pixels
-
     if not isinstance(vae, VAE):
         raise TypeError(f"vae must be a lvmkit.vae.VAE, got {validation.describe(vae)}")
-    _check_data(x_train, _n_pixels(vae), name="x_train")
+    validation.as_data_batch("x_train", x_train, vae.n_pixels)
     validation.check_int("epochs", epochs, 1)
     validation.check_int("batch_size", batch_size, 1)
     validation.check_nonnegative("beta", beta)

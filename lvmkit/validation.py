@@ -28,10 +28,17 @@ import torch
 
 __all__ = [
     "FLOAT_DTYPES",
+    "as_data_batch",
     "as_float_array",
     "as_float_tensor",
+    "as_model_data",
+    "as_numpy_generator",
+    "check_callable",
+    "check_choice",
+    "check_generator",
     "check_gram",
     "check_int",
+    "check_int_sizes",
     "check_nonnegative",
     "check_positive",
     "check_probability",
@@ -52,8 +59,9 @@ def describe(value) -> str:
         return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
-    if not isinstance(value, (bool, int, float, complex, str, bytes, list, tuple, dict,
-                              type(None))):  # objects: their type (a repr may hold an address)
+    if not isinstance(
+        value, (bool, int, float, complex, str, bytes, list, tuple, dict, type(None))
+    ):  # objects: their type (a repr may hold an address)
         return f"a {type(value).__module__}.{type(value).__qualname__}"
     text = repr(value)
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
@@ -64,19 +72,29 @@ def _shape_text(shape: Shape) -> str:
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
-def _check_shape(name: str, got: tuple[int, ...], ndim: int | Sequence[int] | None,
-                 shape: Shape | None, min_rows: int) -> None:
+def _check_shape(
+    name: str,
+    got: tuple[int, ...],
+    ndim: int | Sequence[int] | None,
+    shape: Shape | None,
+    min_rows: int,
+) -> None:
     if shape is not None:
         if shape and shape[0] is Ellipsis:  # (..., P): at least len(shape) - 1 dims
             tail = list(shape[1:])
             ok = len(got) >= max(len(tail), 1) and all(
                 isinstance(s, str) or s is None or g == s
-                for s, g in zip(tail, got[len(got) - len(tail):], strict=True))
+                for s, g in zip(tail, got[len(got) - len(tail) :], strict=True)
+            )
         else:
             ok = len(got) == len(shape) and all(
-                isinstance(s, str) or s is None or g == s for s, g in zip(shape, got, strict=True))
+                isinstance(s, str) or s is None or g == s
+                for s, g in zip(shape, got, strict=True)
+            )
         if not ok:
-            raise ValueError(f"{name} must have shape {_shape_text(shape)}, got shape {got}")
+            raise ValueError(
+                f"{name} must have shape {_shape_text(shape)}, got shape {got}"
+            )
     elif ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if len(got) not in allowed:
@@ -89,8 +107,14 @@ def _check_shape(name: str, got: tuple[int, ...], ndim: int | Sequence[int] | No
 
 
 def as_float_tensor(
-    name: str, value, *, dtype: torch.dtype | None = None, ndim: int | Sequence[int] | None = None,
-    shape: Shape | None = None, min_rows: int = 1, finite: bool = True,
+    name: str,
+    value,
+    *,
+    dtype: torch.dtype | None = None,
+    ndim: int | Sequence[int] | None = None,
+    shape: Shape | None = None,
+    min_rows: int = 1,
+    finite: bool = True,
     device: torch.device | None = None,
 ) -> torch.Tensor:
     """Return ``value`` as a floating-point tensor after checking it.
@@ -116,22 +140,32 @@ def as_float_tensor(
     """
     if torch.is_tensor(value):
         if value.dtype not in FLOAT_DTYPES:
-            raise TypeError(f"{name} must be a float32 or float64 tensor, got {describe(value)}")
+            raise TypeError(
+                f"{name} must be a float32 or float64 tensor, got {describe(value)}"
+            )
         t = value
     elif isinstance(value, np.ndarray):
         if value.dtype.kind not in "fiu" or value.dtype == np.float16:
-            raise TypeError(f"{name} must be an array of real numbers (not float16), got "
-                            f"{describe(value)}")
-        t = torch.from_numpy(np.asarray(value, dtype=np.float64 if value.dtype.kind in "iu"
-                                        else value.dtype))
+            raise TypeError(
+                f"{name} must be an array of real numbers (not float16), got "
+                f"{describe(value)}"
+            )
+        t = torch.from_numpy(
+            np.asarray(
+                value, dtype=np.float64 if value.dtype.kind in "iu" else value.dtype
+            )
+        )
     elif isinstance(value, (bool, str, bytes)) or value is None:
-        raise TypeError(f"{name} must be a tensor or an array of numbers, got {describe(value)}")
+        raise TypeError(
+            f"{name} must be a tensor or an array of numbers, got {describe(value)}"
+        )
     else:
         try:
             t = torch.as_tensor(value)
         except (TypeError, ValueError, RuntimeError) as err:
-            raise TypeError(f"{name} must be a tensor or an array of numbers, got "
-                            f"{describe(value)}") from err
+            raise TypeError(
+                f"{name} must be a tensor or an array of numbers, got {describe(value)}"
+            ) from err
         if t.dtype == torch.bool or t.is_complex():
             raise TypeError(f"{name} must hold real numbers, got {describe(value)}")
         if not t.is_floating_point():
@@ -153,8 +187,13 @@ def _bad_count(t) -> str:
 
 
 def as_float_array(
-    name: str, value, *, ndim: int | Sequence[int] | None = None, shape: Shape | None = None,
-    min_rows: int = 1, finite: bool = True,
+    name: str,
+    value,
+    *,
+    ndim: int | Sequence[int] | None = None,
+    shape: Shape | None = None,
+    min_rows: int = 1,
+    finite: bool = True,
 ) -> np.ndarray:
     """Return ``value`` as a float64 NumPy array after checking it.
 
@@ -163,9 +202,13 @@ def as_float_array(
     :func:`as_float_tensor`.
     """
     if torch.is_tensor(value):
-        if not (value.is_floating_point() or value.dtype in (torch.int32, torch.int64,
-                                                             torch.uint8, torch.int16)):
-            raise TypeError(f"{name} must be a tensor of real numbers, got {describe(value)}")
+        if not (
+            value.is_floating_point()
+            or value.dtype in (torch.int32, torch.int64, torch.uint8, torch.int16)
+        ):
+            raise TypeError(
+                f"{name} must be a tensor of real numbers, got {describe(value)}"
+            )
         a = value.detach().cpu().numpy()
     elif isinstance(value, (bool, str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array of numbers, got {describe(value)}")
@@ -173,9 +216,13 @@ def as_float_array(
         try:
             a = np.asarray(value)
         except (TypeError, ValueError) as err:  # ragged nested sequences
-            raise TypeError(f"{name} must be an array of numbers, got {describe(value)}") from err
+            raise TypeError(
+                f"{name} must be an array of numbers, got {describe(value)}"
+            ) from err
         if a.dtype.kind not in "fiu":
-            raise TypeError(f"{name} must be an array of real numbers, got {describe(value)}")
+            raise TypeError(
+                f"{name} must be an array of real numbers, got {describe(value)}"
+            )
     a = a.astype(np.float64, copy=False)
     _check_shape(name, a.shape, ndim, shape, min_rows)
     if finite and not np.isfinite(a).all():
@@ -184,7 +231,9 @@ def as_float_array(
 
 
 def _real(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray, torch.Tensor)):
+    if isinstance(value, bool) or not isinstance(
+        value, (numbers.Real, np.ndarray, torch.Tensor)
+    ):
         raise TypeError(f"{name} must be a real number, got {describe(value)}")
     if isinstance(value, (np.ndarray, torch.Tensor)):
         if math.prod(value.shape) != 1:
@@ -209,8 +258,9 @@ def check_nonnegative(name: str, value) -> float:
     return v
 
 
-def check_probability(name: str, value, *, open_low: bool = False,
-                      open_high: bool = False) -> float:
+def check_probability(
+    name: str, value, *, open_low: bool = False, open_high: bool = False
+) -> float:
     """Return ``float(value)``; raise unless it lies in [0, 1] (ends open if asked)."""
     v = _real(name, value)
     lo_ok = v > 0 if open_low else v >= 0
@@ -223,7 +273,9 @@ def check_probability(name: str, value, *, open_low: bool = False,
 
 def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
     """Return ``int(value)``; raise unless it is an integer in ``[low, high]``."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, numbers.Real)):
+    if isinstance(value, bool) or not isinstance(
+        value, (numbers.Integral, numbers.Real)
+    ):
         raise TypeError(f"{name} must be an integer, got {describe(value)}")
     if not (math.isfinite(value) and int(value) == value):
         raise TypeError(f"{name} must be an integer, got {describe(value)}")
@@ -231,7 +283,8 @@ def check_int(name: str, value, low: int | None = None, high: int | None = None)
     if (low is not None and v < low) or (high is not None and v > high):
         if high is None:
             want = {0: "a non-negative integer", 1: "a positive integer"}.get(
-                low, f"an integer >= {low}")
+                low, f"an integer >= {low}"
+            )
         else:
             want = f"an integer in [{'-inf' if low is None else low}, {high}]"
         raise ValueError(f"{name} must be {want}, got {v}")
@@ -259,7 +312,9 @@ def check_same_dtype(**tensors: torch.Tensor | None) -> None:
         raise TypeError(f"{name} must have the dtype of {first} ({want}), got {got}")
 
 
-def check_gram(name: str, gram: torch.Tensor, A: torch.Tensor, *, n_probe: int = 3) -> None:
+def check_gram(
+    name: str, gram: torch.Tensor, A: torch.Tensor, *, n_probe: int = 3
+) -> None:
     r"""Raise ``ValueError`` unless ``gram`` is ``A^T A`` to within rounding.
 
     Cheap: ``gram v`` against ``A^T (A v)`` for ``n_probe`` fixed pseudo-random vectors
@@ -272,13 +327,96 @@ def check_gram(name: str, gram: torch.Tensor, A: torch.Tensor, *, n_probe: int =
     dt = torch.promote_types(gram.dtype, A.dtype)
     eps = max(torch.finfo(gram.dtype).eps, torch.finfo(A.dtype).eps)
     G, A = gram.to(dt), A.to(dt)
-    V = torch.randn(G.shape[0], n_probe, generator=torch.Generator().manual_seed(0),
-                    dtype=dt).to(G.device)
+    V = torch.randn(
+        G.shape[0], n_probe, generator=torch.Generator().manual_seed(0), dtype=dt
+    ).to(G.device)
     GV, ref = G @ V, A.T @ (A @ V)
     scale = (A * A).sum() * V.norm(dim=0) + GV.norm(dim=0)
     err = (GV - ref).norm(dim=0)
     asym = (G.T @ V - GV).norm(dim=0)
     rel = float((torch.maximum(err, asym) / scale).max())
     if not rel <= eps**0.5:  # also NaN
-        raise ValueError(f"{name} must equal A^T A of the dictionary A (to rounding, relative "
-                         f"{eps**0.5:.1e}), got a relative difference of {rel:.3g}")
+        raise ValueError(
+            f"{name} must equal A^T A of the dictionary A (to rounding, relative "
+            f"{eps**0.5:.1e}), got a relative difference of {rel:.3g}"
+        )
+
+
+def check_callable(name: str, value) -> None:
+    """``value`` must be callable (a function, a rule, a log density)."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {describe(value)}")
+
+
+def check_generator(name: str, generator, *, required: bool = False) -> None:
+    """``generator`` must be a ``torch.Generator`` (or ``None`` unless ``required``).
+
+    The one type of randomness in lvmkit's torch code (CONTRIBUTING.md, *Randomness*).
+    """
+    if generator is None and not required:
+        return
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator, got {describe(generator)}")
+
+
+def check_choice(name: str, value, choices: tuple) -> object:
+    """``value`` must be one of ``choices`` (an option given by name)."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_int_sizes(**sizes: int) -> None:
+    """Every keyword a layer size: an integer >= 1 (``check_int_sizes(n_pixels=P, ...)``)."""
+    for name, v in sizes.items():
+        check_int(name, v, 1)
+
+
+def as_data_batch(name: str, x, n_pixels: int | None = None) -> torch.Tensor:
+    """A batch of observations at the public boundary: a finite float32/64 tensor of
+    shape ``(B, P)`` (``P = n_pixels`` where given)."""
+    if not torch.is_tensor(x):
+        raise TypeError(
+            f"{name} must be a tensor of shape (B, {n_pixels or 'P'}), got "
+            f"{describe(x)}"
+        )
+    return as_float_tensor(name, x, shape=("B", n_pixels or "P"))
+
+
+def _reference_tensor(model) -> torch.Tensor | None:
+    """A tensor of the model's (dtype, device): its prior's mean, else a parameter."""
+    if getattr(model, "n_latents", 0):
+        return model.prior().mean
+    inner = getattr(model, "model", model)  # e.g. a ScrambledModel wraps its model
+    params = getattr(inner, "parameters", None)
+    return next(iter(params()), None) if callable(params) else None
+
+
+def as_model_data(model, x, name: str = "x") -> torch.Tensor:
+    """Data for a latent model (the protocol of :mod:`lvmkit.models`): ``x`` of shape
+    ``(B, P)`` (``P = model.n_pixels`` where known), finite, on the model's device and of
+    its dtype (mixed float32/float64 fails deep in torch otherwise)."""
+    ref = _reference_tensor(model)
+    if torch.is_tensor(x) and ref is not None:
+        check_same_device(**{name: x, "model": ref})
+    x = as_data_batch(name, x, getattr(model, "n_pixels", None))
+    if ref is not None and x.dtype != ref.dtype:
+        raise TypeError(
+            f"{name} must have the model's dtype {ref.dtype}, got {x.dtype} "
+            f"(convert with .to({ref.dtype}) or the model with .double()/.float())"
+        )
+    return x
+
+
+def as_numpy_generator(name: str, generator) -> np.random.Generator:
+    """``generator`` must be a ``numpy.random.Generator`` (the NumPy-based modules: the
+    tree world, the mixtures); returned as it is."""
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if generator is None:
+        raise ValueError(
+            f"pass {name}= (a numpy.random.Generator) for reproducible draws"
+        )
+    raise ValueError(
+        f"{name} must be a numpy.random.Generator, got {type(generator).__name__}"
+    )

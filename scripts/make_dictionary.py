@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lvmkit.inference import fista
+from lvmkit.lasso import fista
 from lvmkit.patches import natural_patches
 from lvmkit.sparse_coding import fit_gabor, learn_dictionary, pca_components
 
@@ -43,11 +43,21 @@ def main() -> None:
     train = natural_patches(N_TRAIN, SIZE, seed=0)
     heldout = natural_patches(N_HELDOUT, SIZE, seed=1)
     # coded by 60 FISTA iterations per step: how the stored dictionary was made
-    print(f"learning a dictionary of {N_ATOMS} atoms on {N_TRAIN} patches (800 steps) ...",
-          file=sys.stderr, flush=True)
-    fit = learn_dictionary(train.patches, N_ATOMS, PENALTY, n_steps=800, batch_size=256,
-                           coder="fista", fista_iter=60,
-                           generator=torch.Generator().manual_seed(0))
+    print(
+        f"learning a dictionary of {N_ATOMS} atoms on {N_TRAIN} patches (800 steps) ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    fit = learn_dictionary(
+        train.patches,
+        N_ATOMS,
+        PENALTY,
+        n_steps=800,
+        batch_size=256,
+        coder="fista",
+        fista_iter=60,
+        generator=torch.Generator().manual_seed(0),
+    )
     A = fit.A
     print("held-out objective, Gabor fits ...", file=sys.stderr, flush=True)
     obj, sigma = heldout_objective(A, heldout.patches, PENALTY)
@@ -55,10 +65,17 @@ def main() -> None:
     pcs = pca_components(train.patches)
     gab_pca = [fit_gabor(pcs[:, i]) for i in range(N_ATOMS)]
     np.savez_compressed(
-        OUT, A=A.numpy(), penalty=PENALTY, noise_std=sigma, prior_scale=sigma**2 / PENALTY,
-        heldout_objective=obj, train_objective=fit.objective,
-        gabor_r2=np.array([g.r2 for g in gab]), gabor_params=np.stack([g.params for g in gab]),
-        pca_r2=np.array([g.r2 for g in gab_pca]), train_probe=train.probe(),
+        OUT,
+        A=A.numpy(),
+        penalty=PENALTY,
+        noise_std=sigma,
+        prior_scale=sigma**2 / PENALTY,
+        heldout_objective=obj,
+        train_objective=fit.objective,
+        gabor_r2=np.array([g.r2 for g in gab]),
+        gabor_params=np.stack([g.params for g in gab]),
+        pca_r2=np.array([g.r2 for g in gab_pca]),
+        train_probe=train.probe(),
         heldout_probe=heldout.probe(),
     )
     print(f"wrote {OUT.name}: held-out objective {obj:.4f}, sigma {sigma:.4f}")

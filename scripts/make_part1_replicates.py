@@ -87,17 +87,26 @@ def learning_curves(world: TreeWorld) -> dict:
                     out[f"{key}_val"][i, r, j] = learned.log_prob_leaves(val).mean()
             out["texture"][i, r] = TextureModel.fit(maps).log_prob_leaves(test).mean()
             for j, a in enumerate(PSEUDO_COUNTS):
-                out["table_test"][i, r, j] = flat_table_log_prob(maps, test, pseudo_count=a).mean()
-                out["table_val"][i, r, j] = flat_table_log_prob(maps, val, pseudo_count=a).mean()
+                out["table_test"][i, r, j] = flat_table_log_prob(
+                    maps, test, pseudo_count=a
+                ).mean()
+                out["table_val"][i, r, j] = flat_table_log_prob(
+                    maps, val, pseudo_count=a
+                ).mean()
             for j, k in enumerate(COMPONENTS):
                 mix = CategoricalMixture.fit(
                     maps, k, 3, generator=np.random.default_rng(r), n_iter=100
                 )
                 out["mixture_test"][i, r, j] = mix.log_prob(test).mean()
                 out["mixture_val"][i, r, j] = mix.log_prob(val).mean()
-            row = {k: np.round(out[f"{k}_test"][i, r], 3) for k in ("hier", "tied", "table")}
-            log(f"n = {n:5d} replicate {r}: {row}, "
-                f"mixtures {np.round(out['mixture_test'][i, r], 2)}")
+            row = {
+                k: np.round(out[f"{k}_test"][i, r], 3)
+                for k in ("hier", "tied", "table")
+            }
+            log(
+                f"n = {n:5d} replicate {r}: {row}, "
+                f"mixtures {np.round(out['mixture_test'][i, r], 2)}"
+            )
     out["truth_test"] = world.log_prob_leaves(test).mean()
     out["truth_val"] = world.log_prob_leaves(val).mean()
     return out
@@ -112,7 +121,9 @@ def population_fits(world: TreeWorld) -> dict:
     out = {"tied_pop_kl": exact_kl(log_p, tied.log_prob_leaves(uniq))}
     kls = []
     for k in COMPONENTS:
-        mix = fit_mixture_weighted(uniq, weights, k, 3, generator=np.random.default_rng(0))
+        mix = fit_mixture_weighted(
+            uniq, weights, k, 3, generator=np.random.default_rng(0)
+        )
         kls.append(exact_kl(log_p, mix.log_prob(uniq)))
         log(f"population mixture K = {k}: KL {kls[-1]:.3f} nats")
     out["mixture_pop_kl"] = np.array(kls)
@@ -132,9 +143,18 @@ def m_replicates(world: TreeWorld) -> dict:
         )
         rng_q = np.random.default_rng(3 if r == 0 else 300 + r)
         encoder = AmortisedEncoder.fit_sleep(model, 5000, generator=rng_q)
-        for k, v in zip(keys, (model.prior_probs, model.weights, model.bias,
-                               encoder.weights, encoder.bias,
-                               model.log_marginal(test).mean()), strict=True):
+        for k, v in zip(
+            keys,
+            (
+                model.prior_probs,
+                model.weights,
+                model.bias,
+                encoder.weights,
+                encoder.bias,
+                model.log_marginal(test).mean(),
+            ),
+            strict=True,
+        ):
             out[k].append(v)
         log(f"M replicate {r}: held-out log-likelihood {out['m_test_ll'][-1]:.3f}")
     return {k: np.array(v) for k, v in out.items()}

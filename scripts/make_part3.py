@@ -27,8 +27,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lvmkit.book.score_table import evaluate  # noqa: E402
 from lvmkit.datasets import load_digits_binary, load_shapes_split  # noqa: E402
-from lvmkit.probes import evaluate  # noqa: E402
 from lvmkit.training import fit  # noqa: E402
 from lvmkit.vae import build_vae  # noqa: E402
 
@@ -62,15 +62,28 @@ def load_data(name):
 
 def config(name):
     data, decoder, d, prior, beta, mmd, epochs = MODELS[name]
-    return {"data": data, "decoder": decoder, "n_latents": d, "prior": prior, "beta": beta,
-            "mmd_weight": mmd, "epochs": epochs, "n_pixels": 64 if data == "digits" else 144,
-            "warm_start": WARM_START.get(name)}
+    return {
+        "data": data,
+        "decoder": decoder,
+        "n_latents": d,
+        "prior": prior,
+        "beta": beta,
+        "mmd_weight": mmd,
+        "epochs": epochs,
+        "n_pixels": 64 if data == "digits" else 144,
+        "warm_start": WARM_START.get(name),
+    }
 
 
 def metrics(vae, data):
     """The metrics stored at save time (and re-checked by the test): fixed generator."""
-    return evaluate(vae, *load_data(data), n_iw=50, n_mi_samples=5,
-                    generator=torch.Generator().manual_seed(0))
+    return evaluate(
+        vae,
+        *load_data(data),
+        n_iw=50,
+        n_mi_samples=5,
+        generator=torch.Generator().manual_seed(0),
+    )
 
 
 class StderrProgress(pl.Callback):
@@ -81,10 +94,14 @@ class StderrProgress(pl.Callback):
 
     def on_train_epoch_end(self, trainer, pl_module):
         pl_module._flush()  # Lightning calls the callbacks before the module's own hook
-        losses = pl_module.history[-trainer.num_training_batches:]
+        losses = pl_module.history[-trainer.num_training_batches :]
         mean = sum(losses) / max(len(losses), 1)
-        print(f"{self.name}: epoch {trainer.current_epoch + 1}/{trainer.max_epochs}, "
-              f"loss {mean:.3f}", file=sys.stderr, flush=True)
+        print(
+            f"{self.name}: epoch {trainer.current_epoch + 1}/{trainer.max_epochs}, "
+            f"loss {mean:.3f}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def main():
@@ -93,38 +110,63 @@ def main():
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--accelerator", default="cpu")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                    help="one line per model and per epoch on stderr (default on)")
+    ap.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="one line per model and per epoch on stderr (default on)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    out_pt, out_json = (ROOT / "data" / f"part3_{args.data}.{ext}" for ext in ("pt", "json"))
+    out_pt, out_json = (
+        ROOT / "data" / f"part3_{args.data}.{ext}" for ext in ("pt", "json")
+    )
     weights = torch.load(out_pt, weights_only=True) if out_pt.exists() else {}
     info = json.loads(out_json.read_text()) if out_json.exists() else {}
     names = args.only or [m for m in MODELS if MODELS[m][0] == args.data]
     for i, name in enumerate(names):
         cfg = config(name)
         if args.progress:
-            print(f"[{i + 1}/{len(names)}] training {name} ({cfg['epochs']} epochs)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[{i + 1}/{len(names)}] training {name} ({cfg['epochs']} epochs)",
+                file=sys.stderr,
+                flush=True,
+            )
         x_train = load_data(cfg["data"])[0]
         torch.manual_seed(0)
-        vae = build_vae(cfg["decoder"], cfg["n_pixels"], cfg["n_latents"], prior=cfg["prior"])
+        vae = build_vae(
+            cfg["decoder"], cfg["n_pixels"], cfg["n_latents"], prior=cfg["prior"]
+        )
         if cfg["warm_start"]:
             vae.load_state_dict(weights[cfg["warm_start"]], strict=False)
             with torch.no_grad():
                 for layer in [*vae.decoder.cond, vae.decoder.cond_out]:
                     layer.weight.zero_()
         t0 = time.perf_counter()
-        fit(vae, x_train, beta=cfg["beta"], mmd_weight=cfg["mmd_weight"], epochs=cfg["epochs"],
-            batch_size=128 if cfg["data"] == "digits" else 256, lr=2e-3, seed=0,
-            accelerator=args.accelerator, deterministic=True,
-            callbacks=[StderrProgress(name)] if args.progress else [])
+        fit(
+            vae,
+            x_train,
+            beta=cfg["beta"],
+            mmd_weight=cfg["mmd_weight"],
+            epochs=cfg["epochs"],
+            batch_size=128 if cfg["data"] == "digits" else 256,
+            lr=2e-3,
+            seed=0,
+            accelerator=args.accelerator,
+            deterministic=True,
+            callbacks=[StderrProgress(name)] if args.progress else [],
+        )
         seconds = time.perf_counter() - t0
         state = {k: v.detach().to(torch.float16) for k, v in vae.state_dict().items()}
-        vae.load_state_dict(state)  # stored in float16: the metrics are those of the stored weights
+        vae.load_state_dict(
+            state
+        )  # stored in float16: the metrics are those of the stored weights
         m = metrics(vae, cfg["data"])
-        print(f"{name}: {seconds:.0f} s, " + ", ".join(f"{k}={v:.3f}" for k, v in m.items()),
-              flush=True)
+        print(
+            f"{name}: {seconds:.0f} s, "
+            + ", ".join(f"{k}={v:.3f}" for k, v in m.items()),
+            flush=True,
+        )
         weights[name] = state
         info[name] = {"config": cfg, "metrics": m, "train_seconds": round(seconds, 1)}
         torch.save(weights, out_pt)

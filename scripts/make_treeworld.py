@@ -38,8 +38,12 @@ REPLICATES = 2
 def fit_m_and_q(world: TreeWorld) -> dict:
     train = world.sample(2000, generator=np.random.default_rng(1)).images
     test = world.sample(1000, generator=np.random.default_rng(2)).images
-    model, trace = BinaryFactorModel.fit(train, 10, generator=np.random.default_rng(0), n_iter=60)
-    encoder = AmortisedEncoder.fit_sleep(model, 5000, generator=np.random.default_rng(3))
+    model, trace = BinaryFactorModel.fit(
+        train, 10, generator=np.random.default_rng(0), n_iter=60
+    )
+    encoder = AmortisedEncoder.fit_sleep(
+        model, 5000, generator=np.random.default_rng(3)
+    )
     return {
         "m_prior_probs": model.prior_probs,
         "m_weights": model.weights,
@@ -70,7 +74,8 @@ def learning_curves(world: TreeWorld) -> dict:
             print(
                 f"n = {n:5d} replicate {r}: hierarchy {hier[i, r]:.2f}, "
                 f"mixtures {np.round(mixture[i, r], 2)}, texture {texture[i, r]:.2f}",
-                file=sys.stderr, flush=True,
+                file=sys.stderr,
+                flush=True,
             )
     return {
         "curve_sizes": np.array(SIZES),
@@ -86,7 +91,9 @@ def main() -> None:
     world = TreeWorld.default()
     arrays = {**fit_m_and_q(world), **learning_curves(world)}
     np.savez_compressed(OUT, **arrays)
-    print(f"wrote {OUT.name}: M test log-likelihood {arrays['m_test_ll']:.3f} nats/image")
+    print(
+        f"wrote {OUT.name}: M test log-likelihood {arrays['m_test_ll']:.3f} nats/image"
+    )
 
 
 if __name__ == "__main__":

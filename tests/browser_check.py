@@ -93,7 +93,9 @@ def site_pages(site: Path) -> list[str]:
     return sorted(
         p.relative_to(site).as_posix()
         for p in site.rglob("*.html")
-        if not p.relative_to(site).parts[0].startswith(("_static", "_sources", "_images"))
+        if not p.relative_to(site)
+        .parts[0]
+        .startswith(("_static", "_sources", "_images"))
     )
 
 
@@ -137,7 +139,9 @@ def check_links(site: Path, pages: list[str]) -> list[Problem]:
             if not href or href == "#" or EXTERNAL.match(href):
                 continue
             parts = urlsplit(href)
-            rel = posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(parts.path)))
+            rel = posixpath.normpath(
+                posixpath.join(posixpath.dirname(page), unquote(parts.path))
+            )
             target = site / rel if parts.path else site / page
             if parts.path and (rel.startswith("..") or not target.exists()):
                 problems.append(Problem(page, "link", f"{href}: no file {rel}"))
@@ -147,7 +151,9 @@ def check_links(site: Path, pages: list[str]) -> list[Problem]:
             fragment = unquote(parts.fragment)
             if fragment and target.suffix == ".html":
                 if fragment not in _parse(target, cache).ids:
-                    problems.append(Problem(page, "link", f"{href}: no anchor #{fragment}"))
+                    problems.append(
+                        Problem(page, "link", f"{href}: no anchor #{fragment}")
+                    )
     return problems
 
 
@@ -366,16 +372,30 @@ def check_site(
                 service_workers="block",
             )
             for page_name in pages:
-                problems += _check_page(context, site, page_name, toc or [],
-                                        shots.get(page_name, []), layout=layout,
-                                        shot_height=screenshot_viewports * viewport[1])
+                problems += _check_page(
+                    context,
+                    site,
+                    page_name,
+                    toc or [],
+                    shots.get(page_name, []),
+                    layout=layout,
+                    shot_height=screenshot_viewports * viewport[1],
+                )
         finally:
             browser.close()
     return problems
 
 
-def _check_page(context, site: Path, name: str, toc: list[str], shots, *, layout: bool,
-                shot_height: int) -> list[Problem]:
+def _check_page(
+    context,
+    site: Path,
+    name: str,
+    toc: list[str],
+    shots,
+    *,
+    layout: bool,
+    shot_height: int,
+) -> list[Problem]:
     problems: list[Problem] = []
     page = context.new_page()
 
@@ -390,7 +410,9 @@ def _check_page(context, site: Path, name: str, toc: list[str], shots, *, layout
     page.route("**/*", route)
     page.on("console", lambda m: m.type == "error" and problems.append(
         Problem(name, "console", m.text[:300])))  # fmt: skip
-    page.on("pageerror", lambda e: problems.append(Problem(name, "console", str(e)[:300])))
+    page.on(
+        "pageerror", lambda e: problems.append(Problem(name, "console", str(e)[:300]))
+    )
     try:
         page.goto((site / name).as_uri(), wait_until="load", timeout=30_000)
         if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
@@ -400,7 +422,9 @@ def _check_page(context, site: Path, name: str, toc: list[str], shots, *, layout
             )
             page.evaluate("() => MathJax.startup.promise.then(() => true)")
         found = page.evaluate(_INSPECT)
-        problems += [Problem(name, "image", f"not loaded: {src}") for src in found["images"]]
+        problems += [
+            Problem(name, "image", f"not loaded: {src}") for src in found["images"]
+        ]
         problems += [Problem(name, "math", m) for m in found["math"]]
         linked = set()
         for url in found["nav"]:
@@ -416,22 +440,32 @@ def _check_page(context, site: Path, name: str, toc: list[str], shots, *, layout
         ]
         if layout:
             width = page.viewport_size["width"]
-            found = page.evaluate(_LAYOUT, {"tol": TOLERANCE_PX, "minScale": MIN_FIGURE_SCALE})
+            found = page.evaluate(
+                _LAYOUT, {"tol": TOLERANCE_PX, "minScale": MIN_FIGURE_SCALE}
+            )
             problems += [Problem(name, f["kind"], f["detail"], width) for f in found]
         for fragment, path in sorted(shots, key=lambda s: bool(s[0])):
             path.parent.mkdir(parents=True, exist_ok=True)
             if fragment:
-                page.evaluate("id => document.getElementById(id).scrollIntoView()", fragment)
+                page.evaluate(
+                    "id => document.getElementById(id).scrollIntoView()", fragment
+                )
                 page.wait_for_timeout(200)
                 page.screenshot(path=str(path))
             else:
                 size = page.viewport_size
                 height = page.evaluate("() => document.documentElement.scrollHeight")
-                clip = {"x": 0, "y": 0, "width": size["width"],
-                        "height": min(max(height, size["height"]), shot_height)}
+                clip = {
+                    "x": 0,
+                    "y": 0,
+                    "width": size["width"],
+                    "height": min(max(height, size["height"]), shot_height),
+                }
                 page.screenshot(path=str(path), full_page=True, clip=clip)
     except Exception as exc:  # a page that cannot even be inspected is a problem too
-        problems.append(Problem(name, "console", f"could not inspect the page: {exc}"[:300]))
+        problems.append(
+            Problem(name, "console", f"could not inspect the page: {exc}"[:300])
+        )
     finally:
         page.close()
     return problems
@@ -443,7 +477,9 @@ def layout_report(problems: list[Problem], widths: tuple[int, ...]) -> str:
     cols = [(k, w) for k in LAYOUT_KINDS for w in widths]
 
     def count(rows) -> str:
-        return " | ".join(str(sum(p.kind == k and p.width == w for p in rows)) for k, w in cols)
+        return " | ".join(
+            str(sum(p.kind == k and p.width == w for p in rows)) for k, w in cols
+        )
 
     head = "| | " + " | ".join(f"{k} @{w}" for k, w in cols) + " |"
     rule = "|---" * (len(cols) + 1) + "|"
@@ -454,12 +490,16 @@ def layout_report(problems: list[Problem], widths: tuple[int, ...]) -> str:
         f"Figures must render at >= {MIN_FIGURE_SCALE} of their natural width; boxes may "
         f"overlap or overflow by {TOLERANCE_PX} px.",
         "",
-        head, rule, f"| **all pages** | {count(found)} |",
+        head,
+        rule,
+        f"| **all pages** | {count(found)} |",
     ]
     for page in sorted({p.page for p in found}):
         lines.append(f"| {page} | {count([p for p in found if p.page == page])} |")
     lines += ["", "## Every problem", ""]
-    lines += [f"- {p}" for p in sorted(found, key=lambda p: (p.page, p.width or 0, p.kind))]
+    lines += [
+        f"- {p}" for p in sorted(found, key=lambda p: (p.page, p.width or 0, p.kind))
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,11 @@ os.environ.setdefault("PYTHONHASHSEED", "0")
 def pytest_collection_finish(session):
     """With --nbval, a run that collects no notebook cell must fail, not pass silently."""
     if session.config.getoption("--nbval", default=False):
-        cells = [item for item in session.items if item.nodeid.split("::")[0].endswith(".ipynb")]
+        cells = [
+            item
+            for item in session.items
+            if item.nodeid.split("::")[0].endswith(".ipynb")
+        ]
         if not cells:
             raise RuntimeError("--nbval was given but no notebook cells were collected")
 
@@ -56,16 +60,24 @@ def pytest_collection_modifyitems(session, config, items):
             rate, how = mark.args
             rows.append(f"| `{item.nodeid}` | {rate:.3g} | {how} |")
     if rows:
-        write_report("statistical-tests.md", "\n".join([
-            "# Statistical tests and their declared failure rates",
-            "",
-            "Fixed seeds; each threshold is derived from the rate by `tests/stats.py`.",
-            "",
-            "| test | failure rate (fresh seed) | threshold derived by |",
-            "|---|---|---|",
-            *rows, ""]))
+        write_report(
+            "statistical-tests.md",
+            "\n".join(
+                [
+                    "# Statistical tests and their declared failure rates",
+                    "",
+                    "Fixed seeds; each threshold is derived from the rate by `tests/stats.py`.",
+                    "",
+                    "| test | failure rate (fresh seed) | threshold derived by |",
+                    "|---|---|---|",
+                    *rows,
+                    "",
+                ]
+            ),
+        )
 
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "failure_rate(rate, how): a statistical test's declared failure rate")
+        "markers", "failure_rate(rate, how): a statistical test's declared failure rate"
+    )

@@ -21,7 +21,9 @@ class _Record(pl.Callback):
     def on_train_end(self, trainer, pl_module):
         self.rank = trainer.global_rank
         self.world = trainer.world_size
-        self.state = {k: v.detach().cpu().clone() for k, v in pl_module.vae.state_dict().items()}
+        self.state = {
+            k: v.detach().cpu().clone() for k, v in pl_module.vae.state_dict().items()
+        }
 
 
 def main(out: Path) -> None:
@@ -31,11 +33,28 @@ def main(out: Path) -> None:
     torch.manual_seed(0)
     vae = build_vae("bernoulli", 16, 2, hidden=16)
     rec = _Record()
-    lit = fit(vae, x, epochs=6, batch_size=32, lr=1e-2, seed=0, accelerator="cpu",
-              devices=2, strategy="ddp", callbacks=[rec])
-    torch.save({"rank": rec.rank, "world": rec.world, "in_training": rec.state,
-                "returned": vae.state_dict(), "history": lit.history},
-               out / f"rank{rec.rank}.pt")
+    lit = fit(
+        vae,
+        x,
+        epochs=6,
+        batch_size=32,
+        lr=1e-2,
+        seed=0,
+        accelerator="cpu",
+        devices=2,
+        strategy="ddp",
+        callbacks=[rec],
+    )
+    torch.save(
+        {
+            "rank": rec.rank,
+            "world": rec.world,
+            "in_training": rec.state,
+            "returned": vae.state_dict(),
+            "history": lit.history,
+        },
+        out / f"rank{rec.rank}.pt",
+    )
 
 
 if __name__ == "__main__":

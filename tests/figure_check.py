@@ -38,8 +38,10 @@ class Overlap:
     ink_px: int  # pixels of the second text's ink within INK_GAP_PX of the first's
 
     def __str__(self) -> str:
-        return (f"{self.first} overlaps {self.second} (boxes {self.width_px:.0f}x"
-                f"{self.height_px:.0f} px, {self.ink_px} px of ink touching)")
+        return (
+            f"{self.first} overlaps {self.second} (boxes {self.width_px:.0f}x"
+            f"{self.height_px:.0f} px, {self.ink_px} px of ink touching)"
+        )
 
 
 def _tick_texts(ax) -> tuple[set[int], dict[int, str]]:
@@ -98,7 +100,9 @@ def _ink(fig: Figure, t: Text, gap: int) -> tuple[np.ndarray, np.ndarray]:
     return ink, grown
 
 
-def text_overlaps(fig: Figure, *, tol: float = TOL_PX, gap: int = INK_GAP_PX) -> list[Overlap]:
+def text_overlaps(
+    fig: Figure, *, tol: float = TOL_PX, gap: int = INK_GAP_PX
+) -> list[Overlap]:
     """Pairs of visible text artists of ``fig`` that overlap: their boxes intersect by more
     than ``tol`` px both ways and their glyphs overlap or come within ``gap`` px."""
     texts = visible_texts(fig)
@@ -113,4 +117,3 @@ def text_overlaps(fig: Figure, *, tol: float = TOL_PX, gap: int = INK_GAP_PX) ->
             if touching:
                 found.append(Overlap(n1, n2, float(w), float(h), touching))
     return found
-

@@ -72,7 +72,9 @@ class Rule:
     @classmethod
     def parse(cls, spec: dict[str, Any], where: str = "") -> Rule:
         if not isinstance(spec, dict) or not isinstance(spec.get("match"), str):
-            raise ValueError(f"{where}: a {KEY} rule needs a 'match' regular expression")
+            raise ValueError(
+                f"{where}: a {KEY} rule needs a 'match' regular expression"
+            )
         unknown = set(spec) - {"match", "why", "k", "abs", "rel", "uncertainty", "glue"}
         if unknown:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)} in {KEY} rule")
@@ -82,17 +84,23 @@ class Rule:
         pattern = re.compile(spec["match"])
         glue = spec.get("glue", [])
         if not isinstance(glue, list) or not all(isinstance(g, str) for g in glue):
-            raise ValueError(f"{where}: rule {spec['match']!r}: 'glue' must be a list of names")
+            raise ValueError(
+                f"{where}: rule {spec['match']!r}: 'glue' must be a list of names"
+            )
         glue = tuple(glue)
         kinds = [name for name in ("k", "abs", "rel") if name in spec]
         if len(kinds) != 1:
-            raise ValueError(f"{where}: rule {spec['match']!r} needs exactly one of k, abs, rel")
+            raise ValueError(
+                f"{where}: rule {spec['match']!r} needs exactly one of k, abs, rel"
+            )
         value = float(spec[kinds[0]])
         if not value > 0:
             raise ValueError(f"{where}: rule {spec['match']!r}: {kinds[0]} must be > 0")
         if kinds == ["k"]:
             if "se" not in pattern.groupindex:
-                raise ValueError(f"{where}: rule {spec['match']!r} uses k without a group 'se'")
+                raise ValueError(
+                    f"{where}: rule {spec['match']!r} uses k without a group 'se'"
+                )
             if value > 1:
                 raise ValueError(
                     f"{where}: rule {spec['match']!r}: k = {value} is wider than the "
@@ -127,7 +135,9 @@ class Rule:
             out.append((start, end, se))
         return out
 
-    def glue_span(self, text: str, value: str, context: str) -> tuple[int, int, float | None]:
+    def glue_span(
+        self, text: str, value: str, context: str
+    ) -> tuple[int, int, float | None]:
         """The whole of a glued value ``text`` (its number ``value``), with the standard
         error printed beside the same number in the cell's stored ``context``."""
         se = None
@@ -138,8 +148,10 @@ class Rule:
                     se = s
                     break
             else:
-                raise ValueError(f"glued value {value} is not printed in its cell, so the "
-                                 f"standard error of rule {self.match.pattern!r} is unknown")
+                raise ValueError(
+                    f"glued value {value} is not printed in its cell, so the "
+                    f"standard error of rule {self.match.pattern!r} is unknown"
+                )
         return 0, len(text), se
 
     def tolerance(self, ref: float, se: float | None) -> float:
@@ -190,7 +202,11 @@ def split(text: str) -> tuple[list[str], list[tuple[str, int, int]]]:
 
 
 def compare_text(
-    ref: str, test: str, rules: list[Rule] = (), glue: str | None = None, context: str = ""
+    ref: str,
+    test: str,
+    rules: list[Rule] = (),
+    glue: str | None = None,
+    context: str = "",
 ) -> Comparison:
     """Compare a stored text output ``ref`` with a re-computed ``test``.
 
@@ -208,8 +224,11 @@ def compare_text(
                 return Comparison(False, why=f"text differs: {a!r} stored, {b!r} now")
         return Comparison(False, why="a different number of numbers or lines")
     if glue is not None:
-        covered = [(*rule.glue_span(ref, ref_nums[0][0], context), rule)
-                   for rule in rules if glue in rule.glue and len(ref_nums) == 1]
+        covered = [
+            (*rule.glue_span(ref, ref_nums[0][0], context), rule)
+            for rule in rules
+            if glue in rule.glue and len(ref_nums) == 1
+        ]
     else:
         covered = [(s, e, se, rule) for rule in rules for s, e, se in rule.spans(ref)]
     result = Comparison(True)
@@ -228,7 +247,9 @@ def compare_text(
         if not math.isfinite(t) or abs(t - r) > tol * (1 + 1e-9) + 1e-300:
             kind = "declared" if region is not None else "default"
             result.ok = False
-            result.why = f"{t_tok} now, {r_tok} stored: outside the {kind} tolerance {tol:.3g}"
+            result.why = (
+                f"{t_tok} now, {r_tok} stored: outside the {kind} tolerance {tol:.3g}"
+            )
             return result
     return result
 
@@ -258,11 +279,17 @@ def _glue_names(outputs: list[Any]) -> dict[int, str]:
 def stored_text(outputs: list[Any]) -> str:
     """All text of a cell's outputs but its glued values: what rules are matched in."""
     glued = _glue_names(outputs)
-    return "\n".join(c[k] for slots in _text_fields(outputs).values() for c, k in slots
-                     if id(c) not in glued)
+    return "\n".join(
+        c[k]
+        for slots in _text_fields(outputs).values()
+        for c, k in slots
+        if id(c) not in glued
+    )
 
 
-def align(ref: list[Any], test: list[Any], rules: list[Rule]) -> tuple[list[Any], Comparison]:
+def align(
+    ref: list[Any], test: list[Any], rules: list[Rule]
+) -> tuple[list[Any], Comparison]:
     """A copy of ``test`` in which every text that matches ``ref`` within tolerance is
     replaced by the stored text, so that nbval's own comparison passes on it and still
     reports, with its usual diff, every text that does not.
@@ -292,10 +319,14 @@ def check_rules(rules: list[Rule], outputs: list[Any], where: str) -> None:
     text, glued = stored_text(outputs), set(_glue_names(outputs).values())
     for rule in rules:
         if not rule.spans(text):
-            raise ValueError(f"{where}: rule {rule.match.pattern!r} matches no stored output")
+            raise ValueError(
+                f"{where}: rule {rule.match.pattern!r} matches no stored output"
+            )
         if set(rule.glue) - glued:
-            raise ValueError(f"{where}: rule {rule.match.pattern!r} lists names not glued "
-                             f"in the cell: {sorted(set(rule.glue) - glued)}")
+            raise ValueError(
+                f"{where}: rule {rule.match.pattern!r} lists names not glued "
+                f"in the cell: {sorted(set(rule.glue) - glued)}"
+            )
 
 
 def _install() -> None:
@@ -346,8 +377,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if not _COUNTS or hasattr(session.config, "workerinput"):
         return  # nothing compared, or an xdist worker (the controller writes the table)
-    rows = ["| notebook | numbers identical | within one last digit | within a declared "
-            "tolerance |", "|---|---|---|---|"]
+    rows = [
+        "| notebook | numbers identical | within one last digit | within a declared "
+        "tolerance |",
+        "|---|---|---|---|",
+    ]
     totals = [0, 0, 0]
     for nb, counts in sorted(_COUNTS.items()):
         rows.append(f"| {nb} | " + " | ".join(map(str, counts)) + " |")
@@ -355,5 +389,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     rows.append("| **all** | " + " | ".join(f"**{n}**" for n in totals) + " |")
     out = Path(session.config.rootpath) / "_build" / "nbval-numbers.md"
     out.parent.mkdir(exist_ok=True)
-    out.write_text("Numbers in notebook outputs compared by nbval in the last run "
-                   "(tests/nbval_numeric.py)\n\n" + "\n".join(rows) + "\n")
+    out.write_text(
+        "Numbers in notebook outputs compared by nbval in the last run "
+        "(tests/nbval_numeric.py)\n\n" + "\n".join(rows) + "\n"
+    )

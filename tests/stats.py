@@ -74,8 +74,9 @@ def pvalue_level(rate: float) -> float:
     return _check_rate(rate)
 
 
-def assert_in_stderr(value, expected, stderr, rate: float, *, bias: float = 0.0,
-                     two_sided: bool = True) -> None:
+def assert_in_stderr(
+    value, expected, stderr, rate: float, *, bias: float = 0.0, two_sided: bool = True
+) -> None:
     """Assert ``|value - expected| <= z(rate) * stderr + bias`` (elementwise, all entries).
 
     ``bias`` is a known bound on the estimator's bias (0 for an unbiased one).
@@ -83,8 +84,10 @@ def assert_in_stderr(value, expected, stderr, rate: float, *, bias: float = 0.0,
     z = z_threshold(rate, two_sided=two_sided)
     dev = np.abs(np.asarray(value, float) - np.asarray(expected, float))
     bound = z * np.asarray(stderr, float) + bias
-    assert np.all(dev <= bound), (f"|value - expected| = {np.max(dev):.4g} exceeds "
-                                  f"{z:.3g} standard errors (+ bias {bias}); rate {rate}")
+    assert np.all(dev <= bound), (
+        f"|value - expected| = {np.max(dev):.4g} exceeds "
+        f"{z:.3g} standard errors (+ bias {bias}); rate {rate}"
+    )
 
 
 def assert_ks(samples, cdf, rate: float) -> None:
@@ -113,5 +116,7 @@ def assert_replicates(values, expected, rate: float, *, bias: float = 0.0) -> No
     t = float(stats.t.isf(_check_rate(rate) / 2, v.size - 1))
     se = v.std(ddof=1) / np.sqrt(v.size)
     dev = abs(v.mean() - float(expected))
-    assert dev <= t * se + bias, (f"|mean - expected| = {dev:.4g} exceeds {t:.3g} standard "
-                                  f"errors ({se:.3g}) + bias {bias}; rate {rate}")
+    assert dev <= t * se + bias, (
+        f"|mean - expected| = {dev:.4g} exceeds {t:.3g} standard "
+        f"errors ({se:.3g}) + bias {bias}; rate {rate}"
+    )

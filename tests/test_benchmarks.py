@@ -55,19 +55,51 @@ def test_sbc_accepts_exact_draws_and_rejects_overconfident_ones():
 def test_make_row_verdicts():
     goal = {"text": ">= 10x", "value": 10.0, "higher_is_better": True}
     ok = [common.check("gap", 1e-6, 1e-4)]
-    met = common.make_row("a", "A", checks=ok, peer=None, lvmkit=None, ratio=12.0,
-                          ratio_meaning="", goal=goal)
+    met = common.make_row(
+        "a",
+        "A",
+        checks=ok,
+        peer=None,
+        lvmkit=None,
+        ratio=12.0,
+        ratio_meaning="",
+        goal=goal,
+    )
     assert met["met"] and met["status"] == "met"
-    missed = common.make_row("a", "A", checks=ok, peer=None, lvmkit=None, ratio=4.0,
-                             ratio_meaning="", goal=goal)
+    missed = common.make_row(
+        "a",
+        "A",
+        checks=ok,
+        peer=None,
+        lvmkit=None,
+        ratio=4.0,
+        ratio_meaning="",
+        goal=goal,
+    )
     assert missed["met"] is False and missed["shortfall"] == pytest.approx(2.5)
     assert "factor 2.5 below the goal 10" in missed["status"]
     low = {"text": "<= 1.1", "value": 1.1, "higher_is_better": False}
-    over = common.make_row("a", "A", checks=ok, peer=None, lvmkit=None, ratio=1.32,
-                           ratio_meaning="", goal=low)
+    over = common.make_row(
+        "a",
+        "A",
+        checks=ok,
+        peer=None,
+        lvmkit=None,
+        ratio=1.32,
+        ratio_meaning="",
+        goal=low,
+    )
     assert over["shortfall"] == pytest.approx(1.2)
-    bad = common.make_row("a", "A", checks=[common.check("gap", 1e-2, 1e-4)], peer=None,
-                          lvmkit=None, ratio=99.0, ratio_meaning="", goal=goal)
+    bad = common.make_row(
+        "a",
+        "A",
+        checks=[common.check("gap", 1e-2, 1e-4)],
+        peer=None,
+        lvmkit=None,
+        ratio=99.0,
+        ratio_meaning="",
+        goal=goal,
+    )
     assert not bad["correct"] and bad["ratio"] is None and "FAILED" in bad["status"]
     assert not common.check("nan", float("nan"), 1.0)["passed"]
 
@@ -85,7 +117,10 @@ def test_quick_run_of_every_row_but_nuts(tmp_path, one_thread, capsys):
         assert row["ratio"] is not None and row["ratio"] > 0
         for part in ("peer", "lvmkit"):
             assert row[part]["min"] <= row[part]["median"] <= row[part]["max"]
-        assert row["status"] in ("met", "reported (no speed goal)") or "missed" in row["status"]
+        assert (
+            row["status"] in ("met", "reported (no speed goal)")
+            or "missed" in row["status"]
+        )
     table = capsys.readouterr().out
     assert all(r in table for r in rows)
 

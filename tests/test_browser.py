@@ -25,7 +25,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 import browser_check  # noqa: E402
 from conftest import write_report  # noqa: E402
 
-pytest.importorskip("playwright.sync_api", reason="playwright is not installed (test extra)")
+pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (test extra)"
+)
 if browser_check.chromium() is None:
     pytest.skip(
         "no system Chromium (/usr/bin/chromium): `apt-get install -y chromium`, which "
@@ -92,7 +94,11 @@ def reading(site) -> dict[int, list[browser_check.Problem]]:
         if width == WIDTHS[0]:
             shots |= {k: SHOTS / v for k, v in SCREENSHOTS.items()}
         found[width] = browser_check.check_site(
-            site, toc=toc, screenshots=shots, viewport=(width, 900), layout=True,
+            site,
+            toc=toc,
+            screenshots=shots,
+            viewport=(width, 900),
+            layout=True,
             screenshot_viewports=SHOT_VIEWPORTS,
         )
     everything = [p for width in WIDTHS for p in found[width]]
@@ -101,13 +107,21 @@ def reading(site) -> dict[int, list[browser_check.Problem]]:
 
 
 def test_every_page_reads_offline(reading):
-    problems = [p for w in WIDTHS for p in reading[w] if p.kind not in browser_check.LAYOUT_KINDS]
+    problems = [
+        p
+        for w in WIDTHS
+        for p in reading[w]
+        if p.kind not in browser_check.LAYOUT_KINDS
+    ]
     assert not problems, "\n".join(map(str, problems))
     for name in SCREENSHOTS.values():
         assert (SHOTS / name).stat().st_size > 10_000, name
     for page in browser_check.toc_pages():
         for width in WIDTHS:
-            assert (SHOTS / shot_name(page, width)).stat().st_size > 10_000, (page, width)
+            assert (SHOTS / shot_name(page, width)).stat().st_size > 10_000, (
+                page,
+                width,
+            )
 
 
 def exempt(problem) -> bool:
@@ -121,7 +135,9 @@ def exempt(problem) -> bool:
     if problem.page.endswith("genindex.html"):
         return True
     narrow = problem.width is not None and problem.width < 992
-    return narrow and (problem.kind == "figure-size" or problem.detail.startswith("equation"))
+    return narrow and (
+        problem.kind == "figure-size" or problem.detail.startswith("equation")
+    )
 
 
 def test_layout_of_every_page(reading):
@@ -129,7 +145,9 @@ def test_layout_of_every_page(reading):
     bare-number output, no figure shrunk below half its size (_build/layout-report.md)."""
     problems = [p for w in WIDTHS for p in reading[w]
                 if p.kind in browser_check.LAYOUT_KINDS and not exempt(p)]  # fmt: skip
-    assert not problems, f"{len(problems)} layout problems:\n" + "\n".join(map(str, problems))
+    assert not problems, f"{len(problems)} layout problems:\n" + "\n".join(
+        map(str, problems)
+    )
 
 
 def test_mathjax_is_served_by_the_site(site):
@@ -145,9 +163,13 @@ def test_chapters_have_download_and_launch_buttons(site):
     assert 'href="../_sources/chapters/preface.ipynb"' in page
     assert (site / "_sources" / "chapters" / "preface.ipynb").exists()
     repo = "lvmkit/executable-essays"
-    assert f"https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/chapters/preface.ipynb" in page
-    assert f"https://colab.research.google.com/github/{repo}/blob/main/chapters/preface.ipynb" in (
-        page
+    assert (
+        f"https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/chapters/preface.ipynb"
+        in page
+    )
+    assert (
+        f"https://colab.research.google.com/github/{repo}/blob/main/chapters/preface.ipynb"
+        in (page)
     )
     assert '<details class="lvmkit-provenance"><summary>Provenance: seed 0' in page
 
@@ -156,7 +178,9 @@ def test_chapters_have_download_and_launch_buttons(site):
 def broken(site, tmp_path) -> Path:
     """A copy of the site whose pages can be edited (the assets are linked, not copied)."""
     copy = tmp_path / "html"
-    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("_static", "_images", "_sources"))
+    shutil.copytree(
+        site, copy, ignore=shutil.ignore_patterns("_static", "_images", "_sources")
+    )
     for name in ("_static", "_images", "_sources"):
         if (site / name).exists():
             (copy / name).symlink_to(site / name)
@@ -185,11 +209,17 @@ def test_checker_reports_each_defect(broken):
     text = page.read_text()
     img = re.search(r'<img[^>]* src="([^"]+\.png)"', text).group(1)
     edit(page, f'src="{img}"', 'src="../../_images/no-such-figure.png"')  # (a) image
-    maths = re.findall(r'<span class="math notranslate nohighlight">(\\\(.+?\\\))</span>', text)
+    maths = re.findall(
+        r'<span class="math notranslate nohighlight">(\\\(.+?\\\))</span>', text
+    )
     edit(page, maths[0], r"\(x^{1}^{2}\)")  # (b) a TeX error
     edit(page, maths[1], r"\(\undefinedmacro x\)")  # (b) an undefined macro
-    edit(page, maths[-1], r"\(\frac{1}{\)")  # (b) unbalanced: MathJax cannot even find it
-    link = re.search(r'<a class="reference internal" href="([^"#]+\.html)"', text).group(1)
+    edit(
+        page, maths[-1], r"\(\frac{1}{\)"
+    )  # (b) unbalanced: MathJax cannot even find it
+    link = re.search(
+        r'<a class="reference internal" href="([^"#]+\.html)"', text
+    ).group(1)
     edit(page, f'href="{link}"', 'href="no-such-page.html"')  # (c) a link to no file
     edit(page, 'href="#', 'href="#no-such-anchor', 1)  # (c) a link to no anchor
     edit(page, "</head>", '<script src="https://cdn.example.org/x.js"></script></head>')
@@ -207,17 +237,28 @@ def test_checker_reports_math_without_mathjax_and_a_lost_chapter(broken):
     name = "chapters/part2/bayes-loop.html"
     page = broken / name
     text = page.read_text()
-    assert browser_check.check_site(broken, pages=[name], toc=["chapters/preface.html"]) == []
+    assert (
+        browser_check.check_site(broken, pages=[name], toc=["chapters/preface.html"])
+        == []
+    )
     # (b) the MathJax script removed: the equations stay TeX source
-    text, n = re.subn(r'<script[^>]*src="[^"]*mathjax/tex-chtml\.js[^"]*"></script>', "", text)
+    text, n = re.subn(
+        r'<script[^>]*src="[^"]*mathjax/tex-chtml\.js[^"]*"></script>', "", text
+    )
     assert n == 1
     # the sidebar loses its link to the preface
-    text, n = re.subn(r'<a class="reference internal" href="\.\./preface\.html">', "<a>", text)
+    text, n = re.subn(
+        r'<a class="reference internal" href="\.\./preface\.html">', "<a>", text
+    )
     assert n == 1
     page.write_text(text)
-    found = kinds(browser_check.check_site(broken, pages=[name], toc=["chapters/preface.html"]))
+    found = kinds(
+        browser_check.check_site(broken, pages=[name], toc=["chapters/preface.html"])
+    )
     assert any(d.startswith("not typeset") for d in found["math"]), found
-    assert found["navigation"] == ["sidebar has no link to chapters/preface.html"], found
+    assert found["navigation"] == ["sidebar has no link to chapters/preface.html"], (
+        found
+    )
 
 
 # A page of the book's own structure (myst-nb's cell markup) inside a real built page, with
@@ -247,27 +288,52 @@ FIXTURE = """<section id="fixture">
 <thead><tr>{head}</tr></thead><tbody><tr>{row}</tr></tbody></table></div>
 {extra}
 </section>"""
-PROSE = ("Prose that wraps around whatever floats beside it, long enough to take several "
-         "lines at the narrow width and a couple at the wide one. ") * 2
+PROSE = (
+    "Prose that wraps around whatever floats beside it, long enough to take several "
+    "lines at the narrow width and a couple at the wide one. "
+) * 2
 
 
-def fixture_page(real: str, *, code="x = 1\nprint(x)", outputs=None, cols=4, extra="",
-                 img_style="", aside_style="", css=True) -> str:
+def fixture_page(
+    real: str,
+    *,
+    code="x = 1\nprint(x)",
+    outputs=None,
+    cols=4,
+    extra="",
+    img_style="",
+    aside_style="",
+    css=True,
+) -> str:
     aside = re.search(r'<aside class="margin sidebar">.*?</aside>', real, re.S).group(0)
     if aside_style:
-        aside = aside.replace('<aside class="margin sidebar">',
-                              f'<aside class="margin sidebar" style="{aside_style}">')
+        aside = aside.replace(
+            '<aside class="margin sidebar">',
+            f'<aside class="margin sidebar" style="{aside_style}">',
+        )
     body = FIXTURE.format(
-        prose=PROSE, aside=aside, img_style=img_style, extra=extra,
-        cell=CODE_CELL.format(code=code, outputs=outputs or STREAM.format(text="x = 1")),
+        prose=PROSE,
+        aside=aside,
+        img_style=img_style,
+        extra=extra,
+        cell=CODE_CELL.format(
+            code=code, outputs=outputs or STREAM.format(text="x = 1")
+        ),
         hidden_number=PLAIN.format(text="7.9"),
         head="".join(f"<th>col {i}</th>" for i in range(cols)),
         row="".join(f"<td>{i / 7:.4f}</td>" for i in range(cols)),
     )
-    page = re.sub(r'(<article class="bd-article">).*?(</article>)',
-                  lambda m: m.group(1) + body + m.group(2), real, count=1, flags=re.S)
+    page = re.sub(
+        r'(<article class="bd-article">).*?(</article>)',
+        lambda m: m.group(1) + body + m.group(2),
+        real,
+        count=1,
+        flags=re.S,
+    )
     if not css:
-        page, n = re.subn(r'<link[^>]*href="[^"]*_static/layout\.css[^"]*"[^>]*>', "", page)
+        page, n = re.subn(
+            r'<link[^>]*href="[^"]*_static/layout\.css[^"]*"[^>]*>', "", page
+        )
         assert n == 1
     return page
 
@@ -279,7 +345,9 @@ def test_layout_checker_reports_each_planted_defect(broken):
 
     folder = broken / "chapters" / "part2"
     real = (folder / "bayes-loop.html").read_text()
-    fig = plt.figure(figsize=(5.0, 3.0), dpi=100)  # 500 px: as the book's figures are made
+    fig = plt.figure(
+        figsize=(5.0, 3.0), dpi=100
+    )  # 500 px: as the book's figures are made
     fig.add_subplot().plot([0, 1], [0, 1])
     fig.savefig(folder / "fixture.png")
     plt.close(fig)
@@ -289,8 +357,11 @@ def test_layout_checker_reports_each_planted_defect(broken):
         "wide-code": fixture_page(real, code=wide),
         "wide-table": fixture_page(real, cols=30),
         "bare-number": fixture_page(
-            real, outputs=PLAIN.format(text="7.9") + PLAIN.format(text="'5.8'")),
-        "note-over-code": fixture_page(real, css=False),  # the theme's own float at 412 px
+            real, outputs=PLAIN.format(text="7.9") + PLAIN.format(text="'5.8'")
+        ),
+        "note-over-code": fixture_page(
+            real, css=False
+        ),  # the theme's own float at 412 px
         "note-shifted": fixture_page(real, aside_style="left: -420px"),
         "small-figure": fixture_page(real, img_style='style="width: 20%" '),
     }
@@ -299,10 +370,13 @@ def test_layout_checker_reports_each_planted_defect(broken):
     names = {key: f"chapters/part2/fixture-{key}.html" for key in pages}
     found = {}
     for width in WIDTHS:
-        for p in browser_check.check_site(broken, pages=list(names.values()),
-                                          viewport=(width, 900), layout=True):
+        for p in browser_check.check_site(
+            broken, pages=list(names.values()), viewport=(width, 900), layout=True
+        ):
             if p.kind in browser_check.LAYOUT_KINDS:
-                found.setdefault((p.page.split("fixture-")[1][:-5], width), []).append(p)
+                found.setdefault((p.page.split("fixture-")[1][:-5], width), []).append(
+                    p
+                )
 
     def at(key, width) -> dict[str, list[str]]:
         return kinds(found.get((key, width), []))
@@ -312,8 +386,10 @@ def test_layout_checker_reports_each_planted_defect(broken):
     assert not at("clean", 1280) and not at("clean", 412), report
     # (a) a code line wider than the column: caught at 1280 px; below 992 px
     # _static/layout.css wraps long lines instead, so nothing scrolls there
-    assert any(d.startswith("code scrolls sideways") and "line 161 chars" in d
-               for d in at("wide-code", 1280)["overflow"]), report
+    assert any(
+        d.startswith("code scrolls sideways") and "line 161 chars" in d
+        for d in at("wide-code", 1280)["overflow"]
+    ), report
     assert "overflow" not in at("wide-code", 412), report
     for width in WIDTHS:  # and a wide table, at both widths
         tables = at("wide-table", width)["overflow"]
@@ -326,5 +402,9 @@ def test_layout_checker_reports_each_planted_defect(broken):
     # (c) a margin note over a code cell: the theme's float beside the first cell at 412 px
     # (what _static/layout.css prevents), and a note pushed over the cell at 1280 px
     assert at("note-over-code", 1280) == {}, report
-    assert any("intrudes into code cell" in d for d in at("note-over-code", 412)["overlap"]), report
-    assert any("intrudes into code cell" in d for d in at("note-shifted", 1280)["overlap"]), report
+    assert any(
+        "intrudes into code cell" in d for d in at("note-over-code", 412)["overlap"]
+    ), report
+    assert any(
+        "intrudes into code cell" in d for d in at("note-shifted", 1280)["overlap"]
+    ), report

@@ -33,7 +33,9 @@ def test_outline_keys_are_unique_and_titled():
     assert len(keys) == len(set(keys)), "duplicate outline keys"
     assert all(item.get("title") for item in OUTLINE), "an outline item has no title"
     for part in ("Part 1", "Part 2", "Part 3"):
-        assert any(k.startswith(part + ",") for k in keys), f"{part} has no outline items"
+        assert any(k.startswith(part + ",") for k in keys), (
+            f"{part} has no outline items"
+        )
 
 
 def test_entries_are_well_formed():
@@ -62,13 +64,19 @@ def test_every_outline_item_has_an_entry():
 
 def test_every_entry_is_checked_by_a_cell():
     unchecked = [e["id"] for e in ENTRIES if not CHECKS.get(e["id"])]
-    assert not unchecked, f"entries that no cell checks ('not yet checked'): {unchecked}"
+    assert not unchecked, (
+        f"entries that no cell checks ('not yet checked'): {unchecked}"
+    )
 
 
 def test_every_cell_claim_is_an_entry():
     ids = {e["id"] for e in ENTRIES}
-    stray = [(c.notebook, c.cell, cid) for cid, cs in CHECKS.items() for c in cs
-             if cid not in ids]
+    stray = [
+        (c.notebook, c.cell, cid)
+        for cid, cs in CHECKS.items()
+        for c in cs
+        if cid not in ids
+    ]
     assert not stray, f"cells claim ids that no yml entry has: {stray}"
 
 
@@ -83,7 +91,9 @@ def test_claim_metadata_is_valid(path):
             assert set(claim) <= {"id", "verdict", "measured", "note"}, where
             assert claim.get("verdict") in claims.VERDICTS, f"{where}: verdict"
             if claim["verdict"] == "caveats":
-                assert claim.get("note"), f"{where}: a 'caveats' verdict says them in note"
+                assert claim.get("note"), (
+                    f"{where}: a 'caveats' verdict says them in note"
+                )
             assert claim.get("measured"), f"{where}: what the book measured"
             _, missing = claims.fill(claim["measured"] + claim.get("note", ""), glued)
             assert not missing, f"{where}: {missing} are not glued in this notebook"
@@ -101,12 +111,13 @@ def test_cells_of_one_entry_agree_on_the_verdict():
 def test_ledger_renders_every_item_with_counts_and_links():
     page = claims.ledger_html(OUTLINE, ENTRIES, CHECKS, "chapters/claims-ledger")
     assert page.count("<tr id=") == len(OUTLINE) + sum(
-        max(0, sum(e["outline"] == item["key"] for e in ENTRIES) - 1) for item in OUTLINE
+        max(0, sum(e["outline"] == item["key"] for e in ENTRIES) - 1)
+        for item in OUTLINE
     )
     assert f"{len(OUTLINE)} claims" in page or "claims, one per item" in page
     for cid, cells in CHECKS.items():
         for c in cells:
-            href = f'{c.notebook.removesuffix(".ipynb").removeprefix("chapters/")}.html'
+            href = f"{c.notebook.removesuffix('.ipynb').removeprefix('chapters/')}.html"
             assert f'href="{href}#{c.anchor}"' in page, (cid, href)
     assert "{" not in re.sub(r"<style>.*?</style>", "", page), "an unfilled {name}"
 
@@ -117,33 +128,66 @@ def test_ledger_says_not_yet_checked_and_fills_glued_values():
         {"id": "p1-a", "outline": "Part 1, a", "post": "says a"},
         {"id": "p1-b", "outline": "Part 1, b", "post": "says b"},
     ]
-    measured, missing = claims.fill("eta = {eta} +- {se} nats", {"eta": "5.85", "se": "0.44"})
+    measured, missing = claims.fill(
+        "eta = {eta} +- {se} nats", {"eta": "5.85", "se": "0.44"}
+    )
     assert (measured, missing) == ("eta = 5.85 +- 0.44 nats", [])
     assert claims.fill("{nope}", {})[1] == ["nope"]
-    check = claims.Check("chapters/part2/x.ipynb", 3, "claim-p1-a",
-                         {"id": "p1-a", "verdict": "reproduced"}, measured)
-    page = claims.ledger_html(outline, entries, {"p1-a": [check]}, "chapters/claims-ledger")
-    assert 'href="part2/x.html#claim-p1-a"' in page and "eta = 5.85 +- 0.44 nats" in page
+    check = claims.Check(
+        "chapters/part2/x.ipynb",
+        3,
+        "claim-p1-a",
+        {"id": "p1-a", "verdict": "reproduced"},
+        measured,
+    )
+    page = claims.ledger_html(
+        outline, entries, {"p1-a": [check]}, "chapters/claims-ledger"
+    )
+    assert (
+        'href="part2/x.html#claim-p1-a"' in page and "eta = 5.85 +- 0.44 nats" in page
+    )
     assert "<strong>1</strong> reproduced" in page
     assert "<strong>1</strong> not yet checked" in page and "no cell checks" in page
 
 
 def test_anchors_number_repeated_ids_on_a_page():
     meta = {"claim": [{"id": "p2-x"}, {"id": "p2-y"}]}
-    nb = {"cells": [{"cell_type": "code", "metadata": meta},
-                    {"cell_type": "markdown", "metadata": {}},
-                    {"cell_type": "code", "metadata": {"claim": {"id": "p2-x"}}}]}
+    nb = {
+        "cells": [
+            {"cell_type": "code", "metadata": meta},
+            {"cell_type": "markdown", "metadata": {}},
+            {"cell_type": "code", "metadata": {"claim": {"id": "p2-x"}}},
+        ]
+    }
     assert [(i, a) for i, a, _ in claims.anchors(nb)] == [
-        (0, "claim-p2-x"), (0, "claim-p2-y"), (2, "claim-p2-x-2")]
+        (0, "claim-p2-x"),
+        (0, "claim-p2-y"),
+        (2, "claim-p2-x-2"),
+    ]
 
 
 def test_glued_values_read_stored_records():
-    nb = {"cells": [{"cell_type": "code", "outputs": [
-        {"output_type": "display_data", "metadata": {"scrapbook": {"name": "a"}},
-         "data": {"application/papermill.record/text/plain": "5.85"}},
-        {"output_type": "display_data", "metadata": {"scrapbook": {"name": "s"}},
-         "data": {"application/papermill.record/text/plain": "'below 1e-9'"}},
-    ]}]}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "metadata": {"scrapbook": {"name": "a"}},
+                        "data": {"application/papermill.record/text/plain": "5.85"},
+                    },
+                    {
+                        "output_type": "display_data",
+                        "metadata": {"scrapbook": {"name": "s"}},
+                        "data": {
+                            "application/papermill.record/text/plain": "'below 1e-9'"
+                        },
+                    },
+                ],
+            }
+        ]
+    }
     assert claims.glued_values(nb) == {"a": "5.85", "s": "below 1e-9"}
 
 

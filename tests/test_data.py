@@ -25,17 +25,27 @@ NAMES = [e["path"] for e in MANIFEST]
 def test_manifest_hash_size_and_provenance(entry):
     path = DATA / entry["path"]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], (
-        f"{entry['path']} changed: run `python3 tasks.py checksums`")
+        f"{entry['path']} changed: run `python3 tasks.py checksums`"
+    )
     assert path.stat().st_size == entry["bytes"]
     assert entry["source"], f"{entry['path']} has no source"
-    if path.suffix in {".npz", ".pt", ".npy", ".json"}:  # generated: a command and a README entry
+    if path.suffix in {
+        ".npz",
+        ".pt",
+        ".npy",
+        ".json",
+    }:  # generated: a command and a README entry
         assert entry["command"], f"{entry['path']} has no regeneration command"
-        assert path.name in (DATA / "README.md").read_text(), f"{path.name} not in data/README.md"
+        assert path.name in (DATA / "README.md").read_text(), (
+            f"{path.name} not in data/README.md"
+        )
 
 
 def test_every_file_in_data_is_in_the_manifest():
     on_disk = {p.relative_to(DATA).as_posix() for p in tasks.data_files()}
-    assert on_disk == set(NAMES), f"run `python3 tasks.py checksums`: {on_disk ^ set(NAMES)}"
+    assert on_disk == set(NAMES), (
+        f"run `python3 tasks.py checksums`: {on_disk ^ set(NAMES)}"
+    )
 
 
 def test_sha256sums_is_the_manifest_in_sha256sum_format():
@@ -48,18 +58,27 @@ def test_loaders_read_every_artifact_without_pickle():
     assert dictionary["A"].shape == (144, 144) and dictionary["A"].dtype == np.float64
     assert set(artifacts.load_npz("treeworld.npz"))
     weights = artifacts.load_weights("part3_digits.pt")
-    assert all(isinstance(v, torch.Tensor) for sd in weights.values() for v in sd.values())
+    assert all(
+        isinstance(v, torch.Tensor) for sd in weights.values() for v in sd.values()
+    )
     assert set(artifacts.load_json("part3_digits.json")) == set(weights)
 
 
 @pytest.fixture
 def data_copy(tmp_path):
-    for name in ("MANIFEST.json", "dictionary.npz", "part3_digits.pt", "part3_digits.json"):
+    for name in (
+        "MANIFEST.json",
+        "dictionary.npz",
+        "part3_digits.pt",
+        "part3_digits.json",
+    ):
         shutil.copy(DATA / name, tmp_path / name)
     return tmp_path
 
 
-@pytest.mark.parametrize("name", ["dictionary.npz", "part3_digits.pt", "part3_digits.json"])
+@pytest.mark.parametrize(
+    "name", ["dictionary.npz", "part3_digits.pt", "part3_digits.json"]
+)
 def test_a_corrupted_copy_is_refused_with_the_regeneration_command(data_copy, name):
     artifacts.verify(name, data_copy)  # intact copy passes
     raw = bytearray((data_copy / name).read_bytes())
@@ -73,13 +92,14 @@ def test_a_corrupted_copy_is_refused_with_the_regeneration_command(data_copy, na
 
 def test_a_missing_file_is_refused_with_the_regeneration_command(data_copy):
     (data_copy / "dictionary.npz").unlink()
-    with pytest.raises(artifacts.ArtifactError,
-                       match=r"dictionary\.npz is missing.*make_dictionary"):
+    with pytest.raises(
+        artifacts.ArtifactError, match=r"dictionary\.npz is missing.*make_dictionary"
+    ):
         artifacts.load_npz("dictionary.npz", data_copy)
 
 
 def test_load_cached_verifies_the_weights(data_copy, monkeypatch):
-    from lvmkit.vae import load_cached
+    from lvmkit.book.cached_models import load_cached
 
     monkeypatch.setenv("LVMKIT_DATA", str(data_copy))
     vae, rec = load_cached("digits_bernoulli", "digits")
@@ -110,5 +130,6 @@ def test_checksums_refuses_a_file_without_provenance(tmp_path, monkeypatch):
     assert tasks.cmd_checksums() == 1 and not (data / "MANIFEST.json").exists()
     (data / "stray.npz").unlink()
     assert tasks.cmd_checksums() == 0
-    assert [e["path"] for e in json.loads((data / "MANIFEST.json").read_text())["files"]] == [
-        "README.md"]
+    assert [
+        e["path"] for e in json.loads((data / "MANIFEST.json").read_text())["files"]
+    ] == ["README.md"]

@@ -15,13 +15,21 @@ from lvmkit.datasets import (
 
 def test_digits_split_is_fixed_binary_and_stratified():
     a, b = load_digits_binary(), load_digits_binary()
-    assert a.x_train.shape == (1257, 64) and a.x_test.shape == (540, 64) and a.shape == (8, 8)
+    assert (
+        a.x_train.shape == (1257, 64)
+        and a.x_test.shape == (540, 64)
+        and a.shape == (8, 8)
+    )
     assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_test, b.y_test)
     assert set(a.x_train.unique().tolist()) == {0.0, 1.0}
     counts = torch.bincount(a.y_test, minlength=10)
     assert counts.min() >= 50 and counts.max() <= 56
     grey = load_digits_binary(binarize=False)
-    assert grey.x_train.min() >= 0 and grey.x_train.max() <= 1 and len(grey.x_train.unique()) == 17
+    assert (
+        grey.x_train.min() >= 0
+        and grey.x_train.max() <= 1
+        and len(grey.x_train.unique()) == 17
+    )
     with pytest.raises(ValueError, match="test_size"):
         load_digits_binary(test_size=1.5)
 
@@ -41,8 +49,12 @@ def test_shapes_factors_explain_the_images():
     cx = (mass.sum(1) * grid).sum(1) / mass.sum((1, 2))
     assert torch.corrcoef(torch.stack([cx, x]))[0, 1] > 0.9
     # squares fill more of their bounding box than plus signs of the same scale
-    p_sq = render_shapes(torch.tensor(0.0), torch.tensor(5.5), torch.tensor(5.5), torch.tensor(3.0))
-    p_pl = render_shapes(torch.tensor(1.0), torch.tensor(5.5), torch.tensor(5.5), torch.tensor(3.0))
+    p_sq = render_shapes(
+        torch.tensor(0.0), torch.tensor(5.5), torch.tensor(5.5), torch.tensor(3.0)
+    )
+    p_pl = render_shapes(
+        torch.tensor(1.0), torch.tensor(5.5), torch.tensor(5.5), torch.tensor(3.0)
+    )
     assert p_sq.sum() > 1.5 * p_pl.sum()
     assert ((p_sq >= 0.01 - 1e-7) & (p_sq <= 0.99 + 1e-7)).all()
 

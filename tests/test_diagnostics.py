@@ -23,13 +23,16 @@ G = torch.Generator
 
 def _gaussian_case(seed):
     g = G().manual_seed(seed)
-    model = LinearGaussian(torch.randn(5, 3, generator=g, dtype=torch.float64), 1.2, 0.6)
+    model = LinearGaussian(
+        torch.randn(5, 3, generator=g, dtype=torch.float64), 1.2, 0.6
+    )
     return model, g
 
 
 def _infer(model, g, L=19):
     def infer(images):
         return model.posterior(images).sample((L,))
+
     return infer
 
 
@@ -85,9 +88,12 @@ def test_information_gap_identity_and_monte_carlo():
     _, images = data.sample(20000, generator=g)
     r = torch.distributions.MultivariateNormal(
         torch.zeros(3, dtype=torch.float64),
-        model.prior_scale**2 * torch.eye(3, dtype=torch.float64))
+        model.prior_scale**2 * torch.eye(3, dtype=torch.float64),
+    )
     kl = torch.distributions.kl_divergence(model.posterior(images), r)
-    assert float(kl.mean()) == pytest.approx(info.kl_to_prior, abs=5 * float(kl.std()) / 20000**0.5)
+    assert float(kl.mean()) == pytest.approx(
+        info.kl_to_prior, abs=5 * float(kl.std()) / 20000**0.5
+    )
     # with the model's own marginal as data, the gap vanishes
     self_info = information_gap_gaussian(model, model.marginal().covariance_matrix)
     assert abs(self_info.gap) < 1e-10

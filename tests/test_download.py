@@ -49,7 +49,11 @@ def texts(nb) -> list[list[str]]:
 def test_data_dir_from_another_working_directory(tmp_path):
     code = "import lvmkit; print(lvmkit.data_dir())"
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert Path(out.stdout.strip()) == ROOT / "data" == lvmkit.data_dir()
     assert (Path(out.stdout.strip()) / "treeworld.npz").exists()
@@ -59,12 +63,19 @@ def test_data_dir_from_another_working_directory(tmp_path):
 def test_downloaded_preface_runs_in_a_fresh_folder(tmp_path):
     assert not tmp_path.is_relative_to(ROOT)
     path = tmp_path / "preface.ipynb"
-    shutil.copy(ROOT / "chapters" / "preface.ipynb", path)  # exactly the download button's file
+    shutil.copy(
+        ROOT / "chapters" / "preface.ipynb", path
+    )  # exactly the download button's file
     stored = nbformat.read(path, as_version=4)
     nb = nbformat.read(path, as_version=4)
     NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
     ).execute()
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
+    errors = [
+        o for c in nb.cells for o in c.get("outputs", []) if o["output_type"] == "error"
+    ]
     assert not errors, json.dumps(errors)[:2000]
     assert texts(nb) == texts(stored)

@@ -49,7 +49,9 @@ def test_torch_range_admits_the_pinned_install_wheel():
     pinned = re.search(r'^TORCH_VERSION = "([0-9.]+)"', text, re.M).group(1)
     spec = next(
         r
-        for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+        for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+            "dependencies"
+        ]
         if _name(r) == "torch"
     )
     lo, hi = re.search(r">=([0-9.]+),<([0-9.]+)", spec).groups()
@@ -73,7 +75,9 @@ def test_binder_environment_runs_the_notebooks():
         if m and not m.group(1).startswith(("pip", "-", "python")):
             names.add(_name(m.group(1)))
     assert names == runtime | {"myst-nb", "ipykernel"}
-    assert re.search(r"^\s+-\s+python=3\.\d+$", text, re.M), "repo2docker needs an exact python"
+    assert re.search(r"^\s+-\s+python=3\.\d+$", text, re.M), (
+        "repo2docker needs an exact python"
+    )
     post = ROOT / "binder" / "postBuild"
     assert post.stat().st_mode & 0o111, "postBuild must be executable"
     assert re.search(r"pip install .*-e \.\s*$", post.read_text(), re.M)
@@ -110,7 +114,9 @@ def test_lock_satisfies_pyproject_ranges():
             continue
         assert name in pins, f"{name} ({text}) is not in requirements-lock.txt"
         version, marker = pins[name]
-        assert not marker or Marker(marker).evaluate(), f"{name} is locked only for {marker}"
+        assert not marker or Marker(marker).evaluate(), (
+            f"{name} is locked only for {marker}"
+        )
         assert req.specifier.contains(version, prereleases=True), (
             f"the lock pins {name}=={version}, outside pyproject.toml's {req.specifier}"
         )
@@ -130,7 +136,9 @@ def test_installed_environment_is_the_lock():
     from packaging.markers import Marker
 
     if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
-        pytest.skip(f"not the locked .venv but {sys.prefix} (conda, or --perturb newest)")
+        pytest.skip(
+            f"not the locked .venv but {sys.prefix} (conda, or --perturb newest)"
+        )
     wrong = {}
     for name, (pinned, marker) in lock_pins().items():
         if marker and not Marker(marker).evaluate():
@@ -141,4 +149,6 @@ def test_installed_environment_is_the_lock():
             have = None
         if have != pinned:
             wrong[name] = (pinned, have)
-    assert not wrong, f"installed versions differ from the lock (pinned, installed): {wrong}"
+    assert not wrong, (
+        f"installed versions differ from the lock (pinned, installed): {wrong}"
+    )

@@ -55,7 +55,9 @@ def drawn() -> dict[str, list[tuple[str, list[figure_check.Overlap]]]]:
                 result = fn(*args, **kwargs)
             finally:
                 depth[0] -= 1
-            if depth[0] == 0:  # the figure of the outermost call (plot_* may call plot_*)
+            if (
+                depth[0] == 0
+            ):  # the figure of the outermost call (plot_* may call plot_*)
                 calls.append((name, _figure(result)))
             return result
 
@@ -75,7 +77,10 @@ def drawn() -> dict[str, list[tuple[str, list[figure_check.Overlap]]]]:
                     test()
                     for name, fig in calls:
                         found.setdefault(name, []).append(
-                            (f"{module_name}::{test_name}", figure_check.text_overlaps(fig))
+                            (
+                                f"{module_name}::{test_name}",
+                                figure_check.text_overlaps(fig),
+                            )
                         )
                 plt.close("all")
     finally:
@@ -119,12 +124,18 @@ def test_checker_reports_overlapping_text():
         clean.annotate("left label", (0.1, 0.9))
         crowded.annotate("first label", (0.5, 0.5))
         crowded.annotate("second label", (0.52, 0.51))
-        crowded.set_xticks(np.linspace(0, 1, 40), [f"{v:.3f}" for v in np.linspace(0, 1, 40)])
+        crowded.set_xticks(
+            np.linspace(0, 1, 40), [f"{v:.3f}" for v in np.linspace(0, 1, 40)]
+        )
         found = figure_check.text_overlaps(fig)
         plt.close(fig)
     text = "\n".join(map(str, found))
-    assert any("'first label'" in o.first and "'second label'" in o.second for o in found), text
-    assert any("x-tick label" in o.first and "x-tick label" in o.second for o in found), text
+    assert any(
+        "'first label'" in o.first and "'second label'" in o.second for o in found
+    ), text
+    assert any(
+        "x-tick label" in o.first and "x-tick label" in o.second for o in found
+    ), text
     assert not [o for o in found if "axes 0" in o.first or "axes 0" in o.second], text
 
 
@@ -140,7 +151,9 @@ BOOK_RATE_DISTORTION = {
 def test_book_rate_distortion_figure_has_no_overlapping_text():
     with mpl.rc_context():
         plotting.use_style()
-        ax = plotting.plot_rate_distortion(BOOK_RATE_DISTORTION, elbo_levels=[-18, -20, -22])
+        ax = plotting.plot_rate_distortion(
+            BOOK_RATE_DISTORTION, elbo_levels=[-18, -20, -22]
+        )
         found = figure_check.text_overlaps(ax.figure)
         plt.close(ax.figure)
     assert not found, "\n".join(map(str, found))

@@ -48,4 +48,6 @@ def test_grid_validation():
     with pytest.raises(ValueError):
         Grid2D(1.0, -1.0, 10)
     with pytest.raises(ValueError):
-        posterior_masses(Grid2D(), np.zeros(201 * 201), np.zeros((2, 3)), np.eye(2), 1.0)
+        posterior_masses(
+            Grid2D(), np.zeros(201 * 201), np.zeros((2, 3)), np.eye(2), 1.0
+        )

@@ -5,8 +5,7 @@ import pytest
 import torch
 from sklearn.linear_model import lars_path
 
-from lvmkit.homotopy import lasso_homotopy
-from lvmkit.inference import lasso, lasso_objective
+from lvmkit.lasso import lasso, lasso_homotopy, lasso_objective
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 F64 = torch.float64
@@ -16,12 +15,12 @@ F64 = torch.float64
 def no_fallback(monkeypatch):
     """Fail if the homotopy hands any image to the active-set solver: the certificate
     must hold for the path itself, or a bug in it would be hidden by the fallback."""
-    import lvmkit.inference
+    import lvmkit.lasso.homotopy
 
     def refuse(*args, **kwargs):
         raise AssertionError("the homotopy fell back to the active-set solver")
 
-    monkeypatch.setattr(lvmkit.inference, "lasso", refuse)
+    monkeypatch.setattr(lvmkit.lasso.homotopy, "lasso_active_set", refuse)
 
 
 def _problem(seed, P=30, N=60, B=40):
@@ -41,8 +40,9 @@ def test_matches_sklearn_lars_path_at_lambda(lam, no_fallback):
     assert bool(res.converged.all()) and float(res.kkt.max()) <= 1e-9
     P = A.shape[0]
     for b in range(0, len(images), 4):
-        _, _, coefs = lars_path(A.numpy(), images[b].numpy(), alpha_min=lam / P,
-                                method="lasso")
+        _, _, coefs = lars_path(
+            A.numpy(), images[b].numpy(), alpha_min=lam / P, method="lasso"
+        )
         ref = torch.as_tensor(coefs[:, -1])
         assert torch.allclose(res.x[b], ref, atol=1e-9)
         exact = lasso_objective(images[b : b + 1], A, ref[None], lam)
@@ -61,7 +61,9 @@ def test_agrees_with_the_active_set_solver_and_its_own_objective():
 
     assert torch.allclose(merged(hom.x), merged(act.x), atol=1e-10)
     # the objective the kernel accumulates is the one lasso_objective computes
-    assert torch.allclose(hom.objective, lasso_objective(images, A, hom.x, 0.3), rtol=1e-12)
+    assert torch.allclose(
+        hom.objective, lasso_objective(images, A, hom.x, 0.3), rtol=1e-12
+    )
     assert hom.n_iter >= int((hom.x != 0).sum(1).max())  # one piece per atom at least
 
 

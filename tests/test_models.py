@@ -27,7 +27,9 @@ def test_marginal_matches_scipy(model):
     images = torch.randn(5, 4, dtype=torch.float64)
     cov = joint_cov(model)[3:, 3:]
     expected = stats.multivariate_normal(np.zeros(4), cov).logpdf(images.numpy())
-    np.testing.assert_allclose(model.marginal().log_prob(images).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        model.marginal().log_prob(images).numpy(), expected, rtol=1e-12
+    )
 
 
 def test_posterior_is_gaussian_conditioning_of_the_joint(model):
@@ -50,7 +52,9 @@ def test_bayes_rule_holds_pointwise(model):
         + model.likelihood(x).log_prob(images)
         - model.marginal().log_prob(images)
     )
-    np.testing.assert_allclose(lhs.numpy(), model.posterior(images).log_prob(x).numpy(), atol=1e-10)
+    np.testing.assert_allclose(
+        lhs.numpy(), model.posterior(images).log_prob(x).numpy(), atol=1e-10
+    )
 
 
 @failure_rate(1e-4, "z test per covariance entry, Bonferroni over the entries")

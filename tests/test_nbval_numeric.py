@@ -42,7 +42,11 @@ SE_RULE = {"match": r"eta = (?P<value>\S+) \+- (?P<se>\S+)", "k": 0.5,
         ("a 1.0\n", "a 1.0\nb 2.0\n", False),  # a new line
         ("|  5.85 |", "| 10.2 |", False),  # the column widens; the number is far off
         ("|  5.85 |", "| 5.86 |", True),  # runs of spaces may change length
-        ("part3 fig-2 12x12", "part4 fig-2 12x12", False),  # digits inside words are text
+        (
+            "part3 fig-2 12x12",
+            "part4 fig-2 12x12",
+            False,
+        ),  # digits inside words are text
         ("-0.00", "0.00", True),
         ("1.0", "nan", False),
     ],
@@ -67,10 +71,14 @@ def test_an_absolute_rule_and_a_glued_value():
                          "why": "seed spread of the estimate", "glue": ["mmd_q"]})]  # fmt: skip
     assert compare_text("q(x) 0.0023", "q(x) 0.0025", rules).ok
     assert not compare_text("q(x) 0.0023", "q(x) 0.0027", rules).ok
-    assert compare_text("'0.0023'", "'0.0025'", rules, glue="mmd_q", context="q(x) 0.0023").ok
+    assert compare_text(
+        "'0.0023'", "'0.0025'", rules, glue="mmd_q", context="q(x) 0.0023"
+    ).ok
     assert not compare_text("'0.0023'", "'0.0025'", rules, glue="other", context="").ok
     se = [Rule.parse({**SE_RULE, "glue": ["eta"]})]
-    assert compare_text("'5.85'", "'6.05'", se, glue="eta", context="eta = 5.85 +- 0.44").ok
+    assert compare_text(
+        "'5.85'", "'6.05'", se, glue="eta", context="eta = 5.85 +- 0.44"
+    ).ok
     with pytest.raises(ValueError, match="not printed"):
         compare_text("'5.85'", "'6.05'", se, glue="eta", context="eta = 5.9 +- 0.44")
 
@@ -95,7 +103,9 @@ def test_rules_that_are_too_wide_or_unexplained_are_refused(spec, message):
 
 def _notebook(path: Path, stored: list[dict], rules: list[dict] | None = None) -> None:
     nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell('print("eta = 5.85 +- 0.44 nats")\nprint("n = 540")')
+    cell = nbformat.v4.new_code_cell(
+        'print("eta = 5.85 +- 0.44 nats")\nprint("n = 540")'
+    )
     cell.execution_count = 1
     cell.outputs = [nbformat.from_dict(o) for o in stored]
     if rules:
@@ -173,4 +183,6 @@ def test_every_declared_tolerance_is_reasoned_and_no_wider_than_its_uncertainty(
         "other numbers are compared to one unit in their last printed digit (integers "
         f"exactly). {len(rules)} rules.\n\n" + "\n".join(rows) + "\n"
     )
-    assert rules, "no notebook declares a tolerance: the Monte Carlo cells would be byte-exact"
+    assert rules, (
+        "no notebook declares a tolerance: the Monte Carlo cells would be byte-exact"
+    )

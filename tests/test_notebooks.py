@@ -18,7 +18,9 @@ import tasks  # noqa: E402
 
 NOTEBOOKS = tasks.toc_notebooks()
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{6,}")
-MACHINE_PATH = re.compile(r"(?:^|[\s'\"(=])/(?:home|root|tmp|usr|work|Users|opt|var)/|[A-Z]:\\\\")
+MACHINE_PATH = re.compile(
+    r"(?:^|[\s'\"(=])/(?:home|root|tmp|usr|work|Users|opt|var)/|[A-Z]:\\\\"
+)
 PROGRESS = re.compile(r"\d+%\|")
 TIMING = re.compile(r"\b(?:CPU times|Wall time|\d+(?:\.\d+)? ?(?:ms|µs|s) ± )")
 
@@ -29,7 +31,11 @@ def ids(paths):
 
 def code_cells(path):
     nb = json.loads(path.read_text())
-    return [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    return [
+        c
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and "".join(c["source"]).strip()
+    ]
 
 
 # The first cell of every chapter, removed from the rendered page (tag remove-cell): a
@@ -56,7 +62,10 @@ def text_of(output):
 def test_toc_lists_existing_files_only():
     for name in tasks.toc_files():
         path = ROOT / name
-        assert any(path.with_suffix(s).exists() for s in (".ipynb", ".md")) or path.exists(), name
+        assert (
+            any(path.with_suffix(s).exists() for s in (".ipynb", ".md"))
+            or path.exists()
+        ), name
 
 
 def test_toc_has_notebooks():
@@ -70,14 +79,18 @@ def test_every_chapter_notebook_is_in_the_toc():
         for p in (ROOT / "chapters").rglob("*.ipynb")
         if ".ipynb_checkpoints" not in p.parts and p not in listed
     ]
-    assert not stray, f"notebooks missing from _toc.yml (untested, unrendered): {ids(stray)}"
+    assert not stray, (
+        f"notebooks missing from _toc.yml (untested, unrendered): {ids(stray)}"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
 def test_executed_in_order_in_a_fresh_kernel(path):
     counts = [c["execution_count"] for c in code_cells(path)]
     assert None not in counts, "some code cells were never executed: store outputs"
-    assert counts == list(range(1, len(counts) + 1)), f"execution counts {counts} are not 1..n"
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"execution counts {counts} are not 1..n"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
@@ -85,14 +98,20 @@ def test_outputs_are_stored(path):
     cells = code_cells(path)
     assert sum(len(c["outputs"]) for c in cells) > 0, "no outputs stored"
     install, cells = cells[0], cells[1:]
-    assert "".join(install["source"]) == INSTALL_CELL, "the install cell is missing or changed"
+    assert "".join(install["source"]) == INSTALL_CELL, (
+        "the install cell is missing or changed"
+    )
     assert "remove-cell" in install["metadata"].get("tags", [])
-    assert install["outputs"] == [], "the install cell must do nothing where lvmkit is installed"
+    assert install["outputs"] == [], (
+        "the install cell must do nothing where lvmkit is installed"
+    )
     first = "".join(cells[0]["source"])
     assert "seed_everything(" in first and "use_style()" in first, (
         "first cell is not the standard one"
     )
-    assert any("seed = " in text_of(o) for o in cells[0]["outputs"]), "seed not shown on the page"
+    assert any("seed = " in text_of(o) for o in cells[0]["outputs"]), (
+        "seed not shown on the page"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
@@ -119,7 +138,7 @@ def test_outputs_are_clean(path):
 def test_claims_are_asserted(path):
     sources = "\n".join("".join(c["source"]) for c in code_cells(path))
     assert "check(" in sources or "assert " in sources, (
-        "a chapter closes each claim with a check (lvmkit.reproducibility.check)"
+        "a chapter closes each claim with a check (lvmkit.book.check)"
     )
 
 
@@ -133,25 +152,41 @@ def test_glued_values_are_rounded(path):
                     if mime.endswith("text/plain"):
                         txt = "".join(value)
                         digits = re.findall(r"\d+\.(\d+)", txt)
-                        assert all(len(d) <= 8 for d in digits), f"cell {i} glues unrounded {txt}"
+                        assert all(len(d) <= 8 for d in digits), (
+                            f"cell {i} glues unrounded {txt}"
+                        )
 
 
 def figure_cells(path):
-    return [c for c in code_cells(path)
-            if any("image/png" in o.get("data", {}) for o in c["outputs"])]
+    return [
+        c
+        for c in code_cells(path)
+        if any("image/png" in o.get("data", {}) for o in c["outputs"])
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
 def test_figures_are_numbered_and_captioned(path):
     """Every figure renders as a numbered figure (myst-nb cell metadata) that the text cites."""
-    markdown = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
-                         if c["cell_type"] == "markdown")
+    markdown = "\n".join(
+        "".join(c["source"])
+        for c in json.loads(path.read_text())["cells"]
+        if c["cell_type"] == "markdown"
+    )
     for i, cell in enumerate(figure_cells(path)):
         fig = cell["metadata"].get("mystnb", {}).get("figure", {})
-        assert fig.get("name", "").startswith("fig-"), f"figure cell {i} has no fig-* label"
-        assert len(fig.get("caption", "")) > 20, f"figure {fig.get('name')} has no caption"
-        assert f"{{numref}}`{fig['name']}`" in markdown, f"{fig['name']} is never referenced"
-        assert "hide-input" in cell["metadata"].get("tags", []), f"{fig['name']}: input shown"
+        assert fig.get("name", "").startswith("fig-"), (
+            f"figure cell {i} has no fig-* label"
+        )
+        assert len(fig.get("caption", "")) > 20, (
+            f"figure {fig.get('name')} has no caption"
+        )
+        assert f"{{numref}}`{fig['name']}`" in markdown, (
+            f"{fig['name']} is never referenced"
+        )
+        assert "hide-input" in cell["metadata"].get("tags", []), (
+            f"{fig['name']}: input shown"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
@@ -219,7 +254,9 @@ def printed_lines(cell):
     """
     for out in cell["outputs"]:
         data = out.get("data", {})
-        if out.get("metadata", {}).get("scrapbook") or {"image/png", "text/html"} & set(data):
+        if out.get("metadata", {}).get("scrapbook") or {"image/png", "text/html"} & set(
+            data
+        ):
             continue
         yield from text_of(out).splitlines()
 
@@ -238,9 +275,13 @@ def text_table(lines, rows=TABLE_ROWS):
 def test_code_is_ruff_formatted_and_clean(path):
     rel = str(path.relative_to(ROOT))
     fmt = ruff("format", "--check", "--diff", "--config", str(RUFF_CONFIG), rel)
-    assert fmt.returncode == 0, f"run `ruff format --config chapters/ruff.toml {rel}`:\n" + (
-        fmt.stdout + fmt.stderr)[-3000:]
-    lint = ruff("check", "--config", str(RUFF_CONFIG), "--output-format", "concise", rel)
+    assert fmt.returncode == 0, (
+        f"run `ruff format --config chapters/ruff.toml {rel}`:\n"
+        + (fmt.stdout + fmt.stderr)[-3000:]
+    )
+    lint = ruff(
+        "check", "--config", str(RUFF_CONFIG), "--output-format", "concise", rel
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
@@ -251,11 +292,19 @@ def test_no_line_wider_than_the_column(path):
     for i, cell in enumerate(code_cells(path)):
         source = "".join(cell["source"])
         if source != INSTALL_CELL:
-            long += [f"code cell {i}: {line[:60]}..." for line in source.splitlines()
-                     if len(line) > LINE_LIMIT]
-        long += [f"output of code cell {i}: {line[:60]}..." for line in printed_lines(cell)
-                 if len(line) > LINE_LIMIT]
-    assert not long, f"{len(long)} lines over {LINE_LIMIT} characters:\n" + "\n".join(long)
+            long += [
+                f"code cell {i}: {line[:60]}..."
+                for line in source.splitlines()
+                if len(line) > LINE_LIMIT
+            ]
+        long += [
+            f"output of code cell {i}: {line[:60]}..."
+            for line in printed_lines(cell)
+            if len(line) > LINE_LIMIT
+        ]
+    assert not long, f"{len(long)} lines over {LINE_LIMIT} characters:\n" + "\n".join(
+        long
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
@@ -273,9 +322,12 @@ def test_no_printed_text_tables(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
 def test_no_semicolon_joined_statements(path):
     for i, cell in enumerate(code_cells(path)):
-        lint = [line for line in "".join(cell["source"]).splitlines()
-                if re.search(r";\s*[A-Za-z_]", line.split("#")[0])
-                and not re.search(r"""["'][^"']*;[^"']*["']""", line)]
+        lint = [
+            line
+            for line in "".join(cell["source"]).splitlines()
+            if re.search(r";\s*[A-Za-z_]", line.split("#")[0])
+            and not re.search(r"""["'][^"']*;[^"']*["']""", line)
+        ]
         assert not lint, f"code cell {i} joins statements with ';': {lint}"
 
 
@@ -289,10 +341,15 @@ def test_bookkeeping_is_hidden(path):
                 data = out.get("data", {})
                 shown = [m for m in data if not m.startswith("application/papermill")]
                 assert not shown, f"code cell {i} displays a glued value: use record()"
-        lines = [ln for ln in "".join(cell["source"]).splitlines()
-                 if ln.strip() and not ln.lstrip().startswith("#")]
+        lines = [
+            ln
+            for ln in "".join(cell["source"]).splitlines()
+            if ln.strip() and not ln.lstrip().startswith("#")
+        ]
         if lines and all(re.match(r"\s*(record|glue)\(", ln) for ln in lines):
-            assert "remove-cell" in tags, f"code cell {i} only records values: tag remove-cell"
+            assert "remove-cell" in tags, (
+                f"code cell {i} only records values: tag remove-cell"
+            )
 
 
 def test_text_table_detector():

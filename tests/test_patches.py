@@ -17,13 +17,17 @@ def test_patches_are_deterministic_and_match_the_dictionary_cache():
     train = natural_patches(40_000, 12, seed=0)
     # floating-point results: within 1e-12 (two BLAS kernels differ by 5e-15), not bytes
     np.testing.assert_allclose(train.probe(), fit["train_probe"], rtol=0, atol=1e-12)
-    assert len(set(train.sources[np.linspace(0, 39_999, 16).astype(int)])) == len(train.images)
+    assert len(set(train.sources[np.linspace(0, 39_999, 16).astype(int)])) == len(
+        train.images
+    )
 
 
 def test_whitening_flattens_the_spectrum_and_patches_are_heavy_tailed():
     img = load_image("camera")
     w = whiten_image(img)
-    assert w.shape == img.shape and abs(w.mean()) < 1e-9 and w.std() == pytest.approx(1.0)
+    assert (
+        w.shape == img.shape and abs(w.mean()) < 1e-9 and w.std() == pytest.approx(1.0)
+    )
     spec = np.abs(np.fft.fft2(img - img.mean())) ** 2
     wspec = np.abs(np.fft.fft2(w)) ** 2
     f = np.hypot(*np.meshgrid(np.fft.fftfreq(512), np.fft.fftfreq(512)))
@@ -31,7 +35,9 @@ def test_whitening_flattens_the_spectrum_and_patches_are_heavy_tailed():
     assert spec[lo].mean() / spec[mid].mean() > 30  # natural image: steep spectrum
     assert wspec[lo].mean() / wspec[mid].mean() < 3  # whitened: roughly flat
     x = natural_patches(2000, 8, seed=0).patches.numpy().ravel()
-    assert ((x - x.mean()) ** 4).mean() / x.var() ** 2 > 4  # kurtosis above Gaussian's 3
+    assert (
+        (x - x.mean()) ** 4
+    ).mean() / x.var() ** 2 > 4  # kurtosis above Gaussian's 3
 
 
 def test_zca_whitening_gives_identity_covariance():

@@ -24,7 +24,9 @@ def test_use_style_sets_png_friendly_rcparams():
 def test_plot_densities_1d_draws_each_density_and_changes_no_style():
     before = dict(mpl.rcParams)
     grid = np.linspace(-3, 3, 50)
-    ax = plotting.plot_densities_1d(grid, {"a": np.exp(-grid**2), "b": np.ones(50)}, title="t")
+    ax = plotting.plot_densities_1d(
+        grid, {"a": np.exp(-(grid**2)), "b": np.ones(50)}, title="t"
+    )
     assert len(ax.lines) == 2 and ax.get_title() == "t"
     assert dict(mpl.rcParams) == before
 

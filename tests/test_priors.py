@@ -17,7 +17,9 @@ def test_densities_and_moments_match_scipy(alpha):
     ref = stats.gennorm(alpha, loc=0.3, scale=1.7)
     x = torch.linspace(-6, 6, 41, dtype=torch.float64)
     np.testing.assert_allclose(d.log_prob(x).numpy(), ref.logpdf(x.numpy()), rtol=1e-10)
-    np.testing.assert_allclose(d.cdf(x).numpy(), ref.cdf(x.numpy()), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        d.cdf(x).numpy(), ref.cdf(x.numpy()), rtol=1e-9, atol=1e-12
+    )
     u = torch.linspace(0.01, 0.99, 25, dtype=torch.float64)
     np.testing.assert_allclose(d.icdf(u).numpy(), ref.ppf(u.numpy()), rtol=1e-8)
     assert float(d.entropy()) == pytest.approx(ref.entropy(), rel=1e-10)
@@ -53,8 +55,16 @@ def test_batch_shapes_and_expand():
     assert torch.allclose(e.log_prob(torch.zeros(4, 3))[0], d.log_prob(torch.zeros(3)))
 
 
-@pytest.mark.parametrize("bad", [dict(alpha=0.0), dict(alpha=-1.0), dict(alpha=float("nan")),
-                                 dict(scale=0.0), dict(scale=float("inf"))])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(alpha=0.0),
+        dict(alpha=-1.0),
+        dict(alpha=float("nan")),
+        dict(scale=0.0),
+        dict(scale=float("inf")),
+    ],
+)
 def test_rejects_bad_parameters(bad):
     kw = {"alpha": 1.0, "scale": 1.0, **bad}
     with pytest.raises(ValueError):
@@ -78,7 +88,9 @@ def test_every_accepted_alpha_has_finite_variance_and_samples_in_its_dtype(dtype
         torch.manual_seed(0)
         y = d.rsample((20000,))
         assert torch.isfinite(x).all() and torch.isfinite(y).all(), a
-        assert torch.isfinite(d.icdf(torch.tensor([1e-6, 0.5, 1 - 1e-6], dtype=dtype))).all()
+        assert torch.isfinite(
+            d.icdf(torch.tensor([1e-6, 0.5, 1 - 1e-6], dtype=dtype))
+        ).all()
     if dtype == torch.float64:
         assert accepted[0] == pytest.approx(0.02)
     else:

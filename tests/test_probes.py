@@ -50,7 +50,9 @@ def test_neighbourhood_preservation_extremes():
     assert neighbourhood_preservation(a, shuffled, k=10) < 0.1
 
 
-@failure_rate(1e-6, "three z tests at z_threshold(bonferroni(1e-6, 3)) plus the known bias")
+@failure_rate(
+    1e-6, "three z tests at z_threshold(bonferroni(1e-6, 3)) plus the known bias"
+)
 @torch.no_grad()
 def test_aggregate_stats_recover_linear_gaussian_mi():
     """Exact posterior encoder: rate = I(x; z) (closed form), KL(q(z) || p(z)) ~ 0."""
@@ -63,13 +65,21 @@ def test_aggregate_stats_recover_linear_gaussian_mi():
     vae.encoder.W.copy_((A @ S).T / 0.8**2)
     vae.encoder.log_sigma.copy_(0.5 * torch.diagonal(S).log())
     _, x = model.sample(1500, generator=torch.Generator().manual_seed(0))
-    cov = torch.cat([torch.cat([torch.eye(2, dtype=A.dtype), A.T], 1),
-                     torch.cat([A, A @ A.T + 0.64 * torch.eye(3, dtype=A.dtype)], 1)])
+    cov = torch.cat(
+        [
+            torch.cat([torch.eye(2, dtype=A.dtype), A.T], 1),
+            torch.cat([A, A @ A.T + 0.64 * torch.eye(3, dtype=A.dtype)], 1),
+        ]
+    )
     mi = est.mi_gaussian(cov, [0, 1], [2, 3, 4])
-    st = aggregate_posterior_stats(vae, x, 20, generator=torch.Generator().manual_seed(1))
+    st = aggregate_posterior_stats(
+        vae, x, 20, generator=torch.Generator().manual_seed(1)
+    )
     z = z_threshold(bonferroni(1e-6, 3))
     assert abs(st.rate - mi) < z * st.rate_se
     # q(z) estimated from 1500 posteriors: slight upward bias of KL, bounded by log N
     assert abs(st.mutual_information - mi) < z * st.mi_se + 0.05
     assert -z * st.kl_se < st.kl_aggregate_prior < 0.05 + z * st.kl_se
-    assert math.isclose(st.rate, st.mutual_information + st.kl_aggregate_prior, abs_tol=1e-9)
+    assert math.isclose(
+        st.rate, st.mutual_information + st.kl_aggregate_prior, abs_tol=1e-9
+    )

@@ -23,15 +23,26 @@ import tasks  # noqa: E402
 RECORD = {
     "executed_utc": "2026-01-02T03:04:05Z",
     "seconds": 12.34,
-    "versions": {"python": "3.11.2", "lvmkit": "0.1.0", "torch": "2.13.0", "numpy": "2.1.0"},
+    "versions": {
+        "python": "3.11.2",
+        "lvmkit": "0.1.0",
+        "torch": "2.13.0",
+        "numpy": "2.1.0",
+    },
 }
 
 
 def notebook(first: str, outputs: list | None = None) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python",
+        "language": "python",
+    }
     cell = nbformat.v4.new_code_cell(first, execution_count=1)
-    cell.outputs = outputs or [nbformat.v4.new_output("stream", name="stdout", text="hi\n")]
+    cell.outputs = outputs or [
+        nbformat.v4.new_output("stream", name="stdout", text="hi\n")
+    ]
     nb.cells = [nbformat.v4.new_markdown_cell("# A chapter\n\nText."), cell]
     return nb
 
@@ -48,16 +59,27 @@ def test_every_chapter_has_a_seed_for_its_footer(path):
 
 
 def test_error_outputs_are_found():
-    err = nbformat.v4.new_output("error", ename="ValueError", evalue="bad alpha", traceback=[])
-    assert provenance.error_outputs(notebook("1/0", [err])) == ["cell 2: ValueError: bad alpha"]
+    err = nbformat.v4.new_output(
+        "error", ename="ValueError", evalue="bad alpha", traceback=[]
+    )
+    assert provenance.error_outputs(notebook("1/0", [err])) == [
+        "cell 2: ValueError: bad alpha"
+    ]
     assert provenance.error_outputs(notebook("1")) == []
 
 
 def test_footer_with_a_record_lists_date_time_seed_and_versions():
     html = provenance.footer_html("chapters/x.ipynb", 0, RECORD, None)
     assert html.startswith('<details class="lvmkit-provenance"><summary>')
-    for text in ("seed 0", "lvmkit 0.1.0", "2026-01-02 03:04 UTC", "12.3 s", "torch 2.13.0",
-                 "Python 3.11.2", "numpy 2.1.0"):
+    for text in (
+        "seed 0",
+        "lvmkit 0.1.0",
+        "2026-01-02 03:04 UTC",
+        "12.3 s",
+        "torch 2.13.0",
+        "Python 3.11.2",
+        "numpy 2.1.0",
+    ):
         assert text in html, text
 
 
@@ -72,7 +94,14 @@ def test_tasks_records_date_and_versions_next_to_the_times(tmp_path, monkeypatch
     # the environment running this test (.venv, or .venv-newest under --perturb newest)
     monkeypatch.setattr(tasks, "PY", Path(sys.executable))
     versions = tasks.package_versions()
-    for name in ("lvmkit", "torch", "numpy", "scipy", "scikit-learn", "pytorch-lightning"):
+    for name in (
+        "lvmkit",
+        "torch",
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "pytorch-lightning",
+    ):
         assert versions[name] == version(name), name
     assert versions["python"] == ".".join(map(str, sys.version_info[:3]))
     tasks.record("chapters/a.ipynb", 1.26, versions)
@@ -88,8 +117,21 @@ def test_tasks_records_date_and_versions_next_to_the_times(tmp_path, monkeypatch
 
 def build(src: Path, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-q", "-E", str(src), str(out)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "html",
+            "-W",
+            "-q",
+            "-E",
+            str(src),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -106,8 +148,12 @@ def mini_book(tmp_path):
     (src / "index.md").write_text("# Book\n\n```{toctree}\nrecorded\nunrecorded\n```\n")
     nbformat.write(notebook("g = seed_everything(3)"), src / "recorded.ipynb")
     nbformat.write(notebook("g = seed_everything(5)"), src / "unrecorded.ipynb")
-    (src / "data" / "execution_provenance.json").write_text(json.dumps({"recorded.ipynb": RECORD}))
-    (src / "data" / "execution_times.json").write_text(json.dumps({"recorded.ipynb": 12.3}))
+    (src / "data" / "execution_provenance.json").write_text(
+        json.dumps({"recorded.ipynb": RECORD})
+    )
+    (src / "data" / "execution_times.json").write_text(
+        json.dumps({"recorded.ipynb": 12.3})
+    )
     return src
 
 
@@ -123,8 +169,12 @@ def test_build_renders_the_footers(mini_book, tmp_path):
 
 
 def test_stored_execution_error_fails_the_build(mini_book, tmp_path):
-    err = nbformat.v4.new_output("error", ename="RuntimeError", evalue="boom", traceback=[])
-    nbformat.write(notebook("g = seed_everything(5)", [err]), mini_book / "unrecorded.ipynb")
+    err = nbformat.v4.new_output(
+        "error", ename="RuntimeError", evalue="boom", traceback=[]
+    )
+    nbformat.write(
+        notebook("g = seed_everything(5)", [err]), mini_book / "unrecorded.ipynb"
+    )
     result = build(mini_book, tmp_path / "html")
     assert result.returncode != 0
     assert "execution errors fail the build" in result.stderr

@@ -10,7 +10,7 @@ import pytest
 import torch
 from stats import failure_rate
 
-from lvmkit.reproducibility import seed_everything, sig
+from lvmkit.book import seed_everything, sig
 
 
 def test_seed_everything_seeds_all_generators_and_prints(capsys):
@@ -64,7 +64,7 @@ def test_sig_passes_non_finite_and_rejects_bad_digits():
 def test_record_glues_a_rounded_value_and_displays_nothing(monkeypatch):
     import myst_nb
 
-    from lvmkit.reproducibility import record
+    from lvmkit.book import record
 
     calls = []
     monkeypatch.setattr(myst_nb, "glue", lambda *a, **k: calls.append((a, k)))
@@ -85,7 +85,7 @@ def test_record_glues_a_rounded_value_and_displays_nothing(monkeypatch):
 
 
 def test_check_prints_one_line_when_the_claim_holds(capsys):
-    from lvmkit.reproducibility import check
+    from lvmkit.book import check
 
     check(True, "eta = 5.85 +- 0.44 nats, more than 5 standard errors")
     check([np.bool_(True), torch.tensor(True), np.array([1.0]) > 0], "three at once")
@@ -98,7 +98,7 @@ def test_check_prints_one_line_when_the_claim_holds(capsys):
 
 
 def test_check_raises_naming_the_failed_condition(capsys):
-    from lvmkit.reproducibility import check
+    from lvmkit.book import check
 
     with pytest.raises(AssertionError, match=r"claim checked failed \(the condition"):
         check(False, "never")
@@ -118,8 +118,10 @@ def test_check_raises_naming_the_failed_condition(capsys):
         ([], "x", ValueError),
     ],
 )
-def test_check_rejects_ambiguous_conditions_and_empty_messages(condition, message, error):
-    from lvmkit.reproducibility import check
+def test_check_rejects_ambiguous_conditions_and_empty_messages(
+    condition, message, error
+):
+    from lvmkit.book import check
 
     with pytest.raises(error):
         check(condition, message)
@@ -127,7 +129,7 @@ def test_check_rejects_ambiguous_conditions_and_empty_messages(condition, messag
 
 def test_check_never_wraps_its_text(capsys):
     """A wrap that moved with a number's width would change words nbval compares."""
-    from lvmkit.reproducibility import check
+    from lvmkit.book import check
 
     check(True, "a long claim " * 12)
     assert len(capsys.readouterr().out.splitlines()) == 1
@@ -136,7 +138,7 @@ def test_check_never_wraps_its_text(capsys):
 def test_replicates_matches_numpy_and_scipy():
     from scipy import stats
 
-    from lvmkit.reproducibility import replicates
+    from lvmkit.book import replicates
 
     v = np.array([1.0, 2.5, 0.5, 3.0, 2.0])
     r = replicates(v)
@@ -148,7 +150,7 @@ def test_replicates_matches_numpy_and_scipy():
 
 @pytest.mark.parametrize("bad", [[], [[1.0, 2.0]], [1.0, float("nan")]])
 def test_replicates_rejects_bad_values(bad):
-    from lvmkit.reproducibility import replicates
+    from lvmkit.book import replicates
 
     with pytest.raises(ValueError, match="values"):
         replicates(bad)
@@ -157,7 +159,7 @@ def test_replicates_rejects_bad_values(bad):
 def test_check_replicates_is_the_one_sided_t_test(capsys):
     from scipy import stats
 
-    from lvmkit.reproducibility import check_replicates
+    from lvmkit.book import check_replicates
 
     v = np.array([1.0, 1.4, 0.8, 1.2, 1.1])
     # The check passes exactly when scipy's one-sided t test rejects mean <= threshold.
@@ -182,7 +184,7 @@ def test_check_replicates_is_the_one_sided_t_test(capsys):
 @failure_rate(1e-6, "binomial count of 2000 null trials within 5 sd of 200")
 def test_check_replicates_declared_rate_holds_under_the_null():
     """At the threshold, the check passes in about ``rate`` of fresh replicate sets."""
-    from lvmkit.reproducibility import check_replicates
+    from lvmkit.book import check_replicates
 
     rng = np.random.default_rng(0)
     passed = 0
@@ -200,10 +202,14 @@ def test_check_replicates_declared_rate_holds_under_the_null():
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"above": 0.0, "rate": 0.7}, "rate"), ({}, "above="), ({"above": 0.0, "rate": 1}, "rate")],
+    [
+        ({"above": 0.0, "rate": 0.7}, "rate"),
+        ({}, "above="),
+        ({"above": 0.0, "rate": 1}, "rate"),
+    ],
 )
 def test_check_replicates_rejects_bad_arguments(kwargs, match):
-    from lvmkit.reproducibility import check_replicates
+    from lvmkit.book import check_replicates
 
     with pytest.raises(ValueError, match=match):
         check_replicates([1.0, 2.0, 3.0], "m", **kwargs)

@@ -42,11 +42,19 @@ def test_invertible_on_cell_boundaries(kind, dtype):
     M = 40
     prior = make_prior(kind, 2, dtype=dtype)
     base = prior.base_dist
-    u = torch.arange(1, M, dtype=torch.float64) / M  # every interior boundary in CDF space
+    u = (
+        torch.arange(1, M, dtype=torch.float64) / M
+    )  # every interior boundary in CDF space
     edge = base.icdf(u.to(dtype)[:, None].expand(-1, 2))
-    z = torch.cat([torch.zeros(1, 2, dtype=dtype), edge, edge.flip(0) * torch.tensor([1, -1]),
-                   torch.nextafter(edge, torch.tensor(float("inf"), dtype=dtype)),
-                   torch.nextafter(edge, torch.tensor(-float("inf"), dtype=dtype))])
+    z = torch.cat(
+        [
+            torch.zeros(1, 2, dtype=dtype),
+            edge,
+            edge.flip(0) * torch.tensor([1, -1]),
+            torch.nextafter(edge, torch.tensor(float("inf"), dtype=dtype)),
+            torch.nextafter(edge, torch.tensor(-float("inf"), dtype=dtype)),
+        ]
+    )
     atol = 1e-12 if dtype == torch.float64 else 1e-5
     for seed in range(40):
         S = CellScramble.random(prior, M, generator=torch.Generator().manual_seed(seed))
@@ -90,14 +98,19 @@ def test_scrambled_model_keeps_elbo_rate_and_posterior_normalisation():
     vae = VAE(BernoulliMLP(2, 16), 2, GaussianEncoder(16, 2)).double()
     S = CellScramble.random(vae.prior(), 16, generator=torch.Generator().manual_seed(1))
     sm = ScrambledModel(vae, S)
-    x = torch.bernoulli(torch.full((30, 16), 0.3, dtype=torch.float64),
-                        generator=torch.Generator().manual_seed(2))
+    x = torch.bernoulli(
+        torch.full((30, 16), 0.3, dtype=torch.float64),
+        generator=torch.Generator().manual_seed(2),
+    )
     a = elbo_terms(vae, x, 5, generator=torch.Generator().manual_seed(3))
     b = elbo_terms(sm, x, 5, generator=torch.Generator().manual_seed(3))
     for u, v in zip(a, b, strict=True):
         torch.testing.assert_close(u, v, rtol=0, atol=1e-8)
     # q'(z'|x) integrates to 1: importance sampling with the prior as proposal
-    z = S.prior.base_dist.icdf(torch.rand(200000, 2, generator=torch.Generator().manual_seed(4),
-                                          dtype=torch.float64))
+    z = S.prior.base_dist.icdf(
+        torch.rand(
+            200000, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64
+        )
+    )
     w = (sm.posterior_log_prob(x[:1], z) - vae.prior().log_prob(z)).exp()
     assert abs(float(w.mean()) - 1) < 5 * float(w.std()) / 200000**0.5

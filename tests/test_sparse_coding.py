@@ -16,16 +16,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-
 def test_cached_dictionary_reproduces_stored_metrics():
     import make_dictionary as mk
 
     fit = load_npz("dictionary.npz")
     A = torch.from_numpy(fit["A"])
     assert A.shape == (144, 144)
-    assert torch.allclose(A.norm(dim=0), torch.ones(144, dtype=torch.float64), atol=1e-6)
+    assert torch.allclose(
+        A.norm(dim=0), torch.ones(144, dtype=torch.float64), atol=1e-6
+    )
     heldout = natural_patches(mk.N_HELDOUT, mk.SIZE, seed=1)
-    np.testing.assert_allclose(heldout.probe(), fit["heldout_probe"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        heldout.probe(), fit["heldout_probe"], rtol=0, atol=1e-12
+    )
     obj, sigma = mk.heldout_objective(A, heldout.patches, float(fit["penalty"]))
     assert obj == pytest.approx(float(fit["heldout_objective"]), rel=1e-6)
     assert sigma == pytest.approx(float(fit["noise_std"]), rel=1e-6)
@@ -45,8 +48,15 @@ def test_gabor_fit_recovers_a_gabor_and_rejects_noise():
 @pytest.mark.parametrize("coder", ["lasso", "fista"])
 def test_learn_dictionary_reduces_objective_and_keeps_norms(coder):
     x = natural_patches(2000, 8, seed=0).patches
-    res = learn_dictionary(x, 64, 0.5, n_steps=40, batch_size=128, coder=coder,
-                           generator=torch.Generator().manual_seed(0))
+    res = learn_dictionary(
+        x,
+        64,
+        0.5,
+        n_steps=40,
+        batch_size=128,
+        coder=coder,
+        generator=torch.Generator().manual_seed(0),
+    )
     assert res.objective[-10:].mean() < 0.8 * res.objective[0]
     assert torch.all(res.A.norm(dim=0) <= 1 + 1e-9)
 
@@ -54,10 +64,12 @@ def test_learn_dictionary_reduces_objective_and_keeps_norms(coder):
 def test_exact_codes_are_the_lasso_minimisers():
     """With coder="lasso" the recorded objective of a step is the exact minimum: one
     step from a given dictionary reports what lasso reports for that minibatch."""
-    from lvmkit.inference import lasso
+    from lvmkit.lasso import lasso
 
     x = natural_patches(500, 8, seed=1).patches
-    A0 = torch.randn(64, 96, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    A0 = torch.randn(
+        64, 96, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+    )
     A0 = A0 / A0.norm(dim=0)
     gen = torch.Generator().manual_seed(2)
     res = learn_dictionary(x, 96, 0.4, n_steps=1, batch_size=64, A0=A0, generator=gen)
@@ -69,8 +81,17 @@ def test_exact_codes_are_the_lasso_minimisers():
 def test_without_norm_constraint_the_scale_runs_away():
     """The degeneracy of intuition 3: atoms grow and codes shrink."""
     x = natural_patches(1000, 8, seed=0).patches
-    res = learn_dictionary(x, 64, 0.5, n_steps=100, batch_size=128, method="sgd", lr=0.5,
-                           norm_constraint=False, generator=torch.Generator().manual_seed(0))
+    res = learn_dictionary(
+        x,
+        64,
+        0.5,
+        n_steps=100,
+        batch_size=128,
+        method="sgd",
+        lr=0.5,
+        norm_constraint=False,
+        generator=torch.Generator().manual_seed(0),
+    )
     assert res.atom_norm[-1] > 1.5  # the atoms start at unit norm
     assert res.code_scale[-1] < 0.7 * res.code_scale[1]
 
@@ -88,7 +109,9 @@ def test_atom_update_is_the_projected_minimiser():
     g = torch.Generator().manual_seed(3)
     A = torch.randn(10, 6, generator=g, dtype=torch.float64)
     diag = torch.tensor([2.0, 0.5, 1.0, 0.0, 4.0, 0.1], dtype=torch.float64)
-    scale = torch.tensor([1, 0.01, 1, 1, 1, 0.01])  # some minimisers inside the unit ball
+    scale = torch.tensor(
+        [1, 0.01, 1, 1, 1, 0.01]
+    )  # some minimisers inside the unit ball
     ix = torch.randn(10, 6, generator=g, dtype=torch.float64) * scale
     new = _update_atoms(A, torch.diag(diag), ix)
     for j in range(6):

@@ -6,10 +6,11 @@ import pytest
 import torch
 
 from lvmkit.artifacts import load_json, load_weights
+from lvmkit.book.cached_models import load_cached
+from lvmkit.book.score_table import evaluate
 from lvmkit.datasets import load_digits_binary, load_shapes_split
-from lvmkit.probes import evaluate
 from lvmkit.training import fit
-from lvmkit.vae import build_vae, load_cached
+from lvmkit.vae import build_vae
 
 # Lightning 2.6 calls a torch pytree helper that torch 2.13 deprecates; not our code.
 LIGHTNING_PYTREE = "ignore:.*isinstance\\(treespec, LeafSpec\\).*"
@@ -22,9 +23,13 @@ def test_fast_dev_run(decoder, d):
     vae = build_vae(decoder, 64, d, hidden=32)
     x = load_digits_binary().x_train[:64]
     before = [p.clone() for p in vae.parameters()]
-    lit = fit(vae, x, epochs=1, batch_size=32, fast_dev_run=True, mmd_weight=1.0 if d else 0.0)
+    lit = fit(
+        vae, x, epochs=1, batch_size=32, fast_dev_run=True, mmd_weight=1.0 if d else 0.0
+    )
     assert len(lit.history) == 1 and math.isfinite(lit.history[0])
-    assert any(not torch.equal(a, b) for a, b in zip(before, vae.parameters(), strict=True))
+    assert any(
+        not torch.equal(a, b) for a, b in zip(before, vae.parameters(), strict=True)
+    )
 
 
 @pytest.mark.parametrize("progress", [False, True])
@@ -57,8 +62,11 @@ def test_fit_rejects_bad_input():
         build_vae("pixelcnn", 4, 2)
 
 
-CACHED = [("digits", "digits_bernoulli"), ("digits", "digits_made_warm"),
-          ("shapes", "shapes_render")]
+CACHED = [
+    ("digits", "digits_bernoulli"),
+    ("digits", "digits_made_warm"),
+    ("shapes", "shapes_render"),
+]
 
 
 @pytest.mark.parametrize("data,name", CACHED)
@@ -67,11 +75,19 @@ def test_cached_weights_reproduce_stored_metrics(data, name):
     vae, rec = load_cached(name, data)
     split = load_digits_binary() if data == "digits" else load_shapes_split()[0]
     with torch.no_grad():
-        m = evaluate(vae, *split[:4], n_iw=50, n_mi_samples=5,
-                     generator=torch.Generator().manual_seed(0))
+        m = evaluate(
+            vae,
+            *split[:4],
+            n_iw=50,
+            n_mi_samples=5,
+            generator=torch.Generator().manual_seed(0),
+        )
     for key in ("test_ll", "train_ll", "elbo", "rate", "mi", "kl_agg"):
         assert m[key] == pytest.approx(rec["metrics"][key], rel=1e-4, abs=1e-3), key
-    for key in ("linear_probe", "knn"):  # a code on a class boundary may flip on another CPU
+    for key in (
+        "linear_probe",
+        "knn",
+    ):  # a code on a class boundary may flip on another CPU
         assert abs(m[key] - rec["metrics"][key]) <= 0.01, key
 
 
@@ -97,13 +113,20 @@ def test_fit_trains_with_ddp_on_two_cpu_processes(tmp_path):
 
     script = Path(__file__).with_name("ddp_fit_script.py")
     env = {**os.environ, "PYTHONWARNINGS": "error"}
-    run = subprocess.run([sys.executable, str(script), str(tmp_path)], env=env,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     assert (r0["rank"], r1["rank"], r0["world"]) == (0, 1, 2)
     for key, value in r0["in_training"].items():
-        assert torch.equal(value, r1["in_training"][key]), key  # identical on both ranks
+        assert torch.equal(value, r1["in_training"][key]), (
+            key
+        )  # identical on both ranks
         assert torch.equal(value, r0["returned"][key]), key  # what the caller gets back
         assert torch.equal(value, r1["returned"][key]), key
     for r in (r0, r1):

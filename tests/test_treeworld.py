@@ -5,7 +5,6 @@ import pytest
 from scipy import stats
 
 from lvmkit.treeworld import (
-    GRID,
     HEIGHT,
     LEAF,
     SKY,
@@ -19,13 +18,18 @@ from lvmkit.treeworld import (
     layer_maps,
     render,
 )
+from lvmkit.treeworld.render import GRID
 
 WORLD = TreeWorld.default()
 
 
 def brute_log_prior(world, cfg):
     s, xi, hi, g, *c = cfg
-    p = world.species_probs[s] * world.trunk_probs[s, 3 * xi + hi] * world.branch_probs[s, hi, g]
+    p = (
+        world.species_probs[s]
+        * world.trunk_probs[s, 3 * xi + hi]
+        * world.branch_probs[s, hi, g]
+    )
     return np.log(p * np.prod([world.leaf_probs[s, k] for k in c]))
 
 
@@ -36,9 +40,14 @@ def brute_log_lik(world, image, m):
 
 def test_enumeration_is_the_grid_and_renders():
     configs, maps = enumerate_configs()
-    assert configs.shape == (int(np.prod(GRID)), 7) and maps.shape == (len(configs), HEIGHT * WIDTH)
+    assert configs.shape == (int(np.prod(GRID)), 7) and maps.shape == (
+        len(configs),
+        HEIGHT * WIDTH,
+    )
     i = 1234
-    assert np.array_equal(maps[i], render(*configs[i, :4], tuple(configs[i, 4:])).ravel())
+    assert np.array_equal(
+        maps[i], render(*configs[i, :4], tuple(configs[i, 4:])).ravel()
+    )
     assert set(np.unique(maps)) == {SKY, WOOD, LEAF}
     trunk, wood, full = layer_maps(configs[i])
     assert np.array_equal(full, maps[i]) and np.all(wood[trunk == WOOD] == WOOD)
@@ -96,7 +105,9 @@ def test_sampler_matches_exact_marginals():
     z = (sample.images.mean(0) - on) / np.sqrt(on * (1 - on) / n)
     assert np.abs(z).max() < 5.0
     leaf = WORLD.leaf_marginals()[:, LEAF]
-    z = (np.mean(sample.maps == LEAF, 0) - leaf) / np.sqrt(np.maximum(leaf * (1 - leaf), 1e-12) / n)
+    z = (np.mean(sample.maps == LEAF, 0) - leaf) / np.sqrt(
+        np.maximum(leaf * (1 - leaf), 1e-12) / n
+    )
     assert np.abs(z).max() < 5.0
 
 
@@ -116,7 +127,9 @@ def test_texture_model_matches_per_location_marginals():
     x = images[:2]
     p = texture.marginals
     brute = [
-        np.sum(np.log(np.where(xi == 1, p @ texture.pixel_on, p @ (1 - texture.pixel_on))))
+        np.sum(
+            np.log(np.where(xi == 1, p @ texture.pixel_on, p @ (1 - texture.pixel_on)))
+        )
         for xi in x
     ]
     assert np.allclose(texture.log_marginal(x), brute, rtol=1e-12)
@@ -142,7 +155,9 @@ def test_largest_part_fraction():
     m[10, 10] = WOOD
     assert largest_part_fraction(m.ravel()[None])[0] == pytest.approx(0.75)
     assert (
-        largest_part_fraction(WORLD.sample(20, generator=np.random.default_rng(8)).maps).min()
+        largest_part_fraction(
+            WORLD.sample(20, generator=np.random.default_rng(8)).maps
+        ).min()
         == 1.0
     )
 
@@ -162,7 +177,13 @@ def test_largest_part_fraction():
 def test_bad_parameters_are_rejected(kwargs, match):
     params = {
         f: getattr(WORLD, f)
-        for f in ("species_probs", "trunk_probs", "branch_probs", "leaf_probs", "pixel_on")
+        for f in (
+            "species_probs",
+            "trunk_probs",
+            "branch_probs",
+            "leaf_probs",
+            "pixel_on",
+        )
     }
     with pytest.raises(ValueError, match=match):
         TreeWorld(**{**params, **kwargs})

@@ -30,7 +30,9 @@ from lvmkit.vae import (
 
 def linear_vae(A, noise_std):
     P, N = A.shape
-    return VAE(LinearGaussianDecoder(A, noise_std), N, LinearGaussianEncoder(P, N)).double()
+    return VAE(
+        LinearGaussianDecoder(A, noise_std), N, LinearGaussianEncoder(P, N)
+    ).double()
 
 
 def set_exact_posterior(vae, model):
@@ -43,8 +45,11 @@ def set_exact_posterior(vae, model):
 
 def test_linear_gaussian_elbo_equals_exact_loglik_with_exact_posterior():
     # orthogonal columns -> diagonal posterior covariance, reachable by the encoder
-    Q, _ = torch.linalg.qr(torch.randn(6, 3, generator=torch.Generator().manual_seed(0),
-                                       dtype=torch.float64))
+    Q, _ = torch.linalg.qr(
+        torch.randn(
+            6, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64
+        )
+    )
     A = Q * torch.tensor([2.0, 1.0, 0.5], dtype=torch.float64)
     model = LinearGaussian(A, prior_scale=1.0, noise_std=0.7)
     vae = linear_vae(A, 0.7)
@@ -59,7 +64,9 @@ def test_linear_gaussian_elbo_equals_exact_loglik_with_exact_posterior():
 
 @torch.no_grad()
 def test_linear_gaussian_elbo_gap_is_kl_to_true_posterior():
-    A = torch.randn(5, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    A = torch.randn(
+        5, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64
+    )
     model = LinearGaussian(A, prior_scale=1.0, noise_std=0.5)
     vae = linear_vae(A, 0.5)
     with torch.no_grad():
@@ -69,7 +76,8 @@ def test_linear_gaussian_elbo_gap_is_kl_to_true_posterior():
     exact = model.marginal().log_prob(x)
     q = vae.posterior(x)
     q_full = torch.distributions.MultivariateNormal(
-        q.base_dist.loc, torch.diag_embed(q.base_dist.scale**2))
+        q.base_dist.loc, torch.diag_embed(q.base_dist.scale**2)
+    )
     gap = est.kl_gaussian(q_full, model.posterior(x))
     n = 4000
     elbo = elbo_terms(vae, x, n, generator=torch.Generator().manual_seed(6)).elbo
@@ -82,8 +90,12 @@ def test_linear_gaussian_elbo_gap_is_kl_to_true_posterior():
     assert ((elbo - (exact - gap)).abs() < 5 * se).all()
     assert ((analytic - (exact - gap)).abs() < 5 * se + 1e-9).all()
     # the importance-weighted bound climbs towards log p(x) with K
-    iw1 = iw_log_likelihood(vae, x, 1, generator=torch.Generator().manual_seed(8)).mean()
-    iw = iw_log_likelihood(vae, x, 2000, generator=torch.Generator().manual_seed(8)).mean()
+    iw1 = iw_log_likelihood(
+        vae, x, 1, generator=torch.Generator().manual_seed(8)
+    ).mean()
+    iw = iw_log_likelihood(
+        vae, x, 2000, generator=torch.Generator().manual_seed(8)
+    ).mean()
     assert float(elbo.mean()) - 0.5 < float(iw1)
     assert float(elbo.mean()) < float(iw) < float(exact.mean()) + 0.01
     assert float(exact.mean() - iw) < 0.3 * float(gap.mean())
@@ -95,13 +107,17 @@ def test_linear_gaussian_elbo_gap_is_kl_to_true_posterior():
 def test_closed_form_rate_matches_monte_carlo(prior):
     torch.manual_seed(0)
     vae = VAE(BernoulliMLP(3, 10), 3, GaussianEncoder(10, 3), prior=prior).double()
-    x = torch.bernoulli(torch.full((8, 10), 0.4, dtype=torch.float64),
-                        generator=torch.Generator().manual_seed(1))
+    x = torch.bernoulli(
+        torch.full((8, 10), 0.4, dtype=torch.float64),
+        generator=torch.Generator().manual_seed(1),
+    )
     closed = vae.terms(x).rate
     q = vae.posterior(x)
     for i in range(3):
         qi = Independent(Normal(q.base_dist.loc[i], q.base_dist.scale[i]), 1)
-        mc = est.kl_monte_carlo(qi, vae.prior(), 40000, generator=torch.Generator().manual_seed(i))
+        mc = est.kl_monte_carlo(
+            qi, vae.prior(), 40000, generator=torch.Generator().manual_seed(i)
+        )
         assert_in_stderr(float(closed[i]), mc.value, mc.stderr, bonferroni(1e-4, 3))
 
 
@@ -123,10 +139,14 @@ def test_made_is_truly_autoregressive(n_latents):
         torch.nn.init.normal_(p, 0, 0.5)
     x = torch.rand(P, dtype=torch.float64)
     z = torch.randn(n_latents, dtype=torch.float64)
-    jac = torch.autograd.functional.jacobian(lambda v: made.logits(v, z), x)  # (out i, in j)
+    jac = torch.autograd.functional.jacobian(
+        lambda v: made.logits(v, z), x
+    )  # (out i, in j)
     assert torch.all(jac.triu() == 0), "output i depends on an input j >= i"
     below = torch.ones(P, P, dtype=torch.bool).tril(-1)
-    assert torch.all(jac[below].abs() > 0), "some allowed connection i <- j < i is missing"
+    assert torch.all(jac[below].abs() > 0), (
+        "some allowed connection i <- j < i is missing"
+    )
     if n_latents:
         jz = torch.autograd.functional.jacobian(lambda v: made.logits(x, v), z)
         assert torch.all(jz.abs().sum(1) > 0)
@@ -144,10 +164,13 @@ def test_made_is_a_normalised_density_by_enumeration():
     torch.manual_seed(1)
     for p in made.parameters():
         torch.nn.init.normal_(p, 0, 0.7)
-    grid = torch.tensor([[(k >> i) & 1 for i in range(P)] for k in range(2**P)],
-                        dtype=torch.float64)
+    grid = torch.tensor(
+        [[(k >> i) & 1 for i in range(P)] for k in range(2**P)], dtype=torch.float64
+    )
     total = torch.logsumexp(made.log_prob(grid)[0], 0)
-    torch.testing.assert_close(total, torch.zeros((), dtype=torch.float64), atol=1e-12, rtol=0)
+    torch.testing.assert_close(
+        total, torch.zeros((), dtype=torch.float64), atol=1e-12, rtol=0
+    )
     vae = VAE(made, 0)
     x = vae.sample(3000, generator=torch.Generator().manual_seed(2))
     codes = (x * 2 ** torch.arange(P)).sum(1).long()
@@ -160,7 +183,9 @@ def test_made_is_a_normalised_density_by_enumeration():
 def test_render_decoder_and_mmd():
     dec = RenderDecoder(12)
     z = torch.zeros(2, 5, 4)
-    x = torch.bernoulli(torch.full((5, 144), 0.2), generator=torch.Generator().manual_seed(0))
+    x = torch.bernoulli(
+        torch.full((5, 144), 0.2), generator=torch.Generator().manual_seed(0)
+    )
     assert dec.log_prob(x, z).shape == (2, 5)
     a = torch.randn(400, 2, generator=torch.Generator().manual_seed(1))
     b = torch.randn(400, 2, generator=torch.Generator().manual_seed(2))

@@ -31,7 +31,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 from lvmkit.mixtures import CategoricalMixture
-from lvmkit.treeworld import GRID, TreeWorld, enumerate_configs
+from lvmkit.treeworld import TreeWorld, enumerate_configs
+from lvmkit.treeworld.render import GRID
 
 __all__ = [
     "chance_level",
@@ -44,8 +45,15 @@ __all__ = [
     "support_index",
 ]
 
-VARIABLES = ("species", "trunk_x", "trunk_h", "branches", "leaf_left", "leaf_right",
-             "leaf_crown")
+VARIABLES = (
+    "species",
+    "trunk_x",
+    "trunk_h",
+    "branches",
+    "leaf_left",
+    "leaf_right",
+    "leaf_crown",
+)
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +80,9 @@ def map_ids(maps) -> np.ndarray:
     return ids
 
 
-def flat_table_log_prob(train_maps, test_maps, *, pseudo_count: float = 1.0) -> np.ndarray:
+def flat_table_log_prob(
+    train_maps, test_maps, *, pseudo_count: float = 1.0
+) -> np.ndarray:
     """``log P(l)`` of test maps under the smoothed count table of the training maps.
 
     Args:
@@ -192,7 +202,11 @@ def fit_mixture_weighted(
     if w.shape != (len(x),) or np.any(w < 0) or not np.isclose(w.sum(), 1.0):
         raise ValueError(f"weights must be {len(x)} non-negative numbers summing to 1")
     k, v = int(n_components), int(n_values)
-    oh = (x.astype(int)[..., None] == np.arange(v)).reshape(len(x), -1).astype(np.float64)
+    oh = (
+        (x.astype(int)[..., None] == np.arange(v))
+        .reshape(len(x), -1)
+        .astype(np.float64)
+    )
     resp = generator.dirichlet(np.ones(k), size=len(x))
     last = -np.inf
     for _ in range(n_iter):
@@ -214,8 +228,9 @@ def exact_kl(log_p, log_q) -> float:
     """``KL(P || Q) = sum_l P(l) (log P(l) - log Q(l))`` over a support, in nats."""
     log_p, log_q = np.asarray(log_p, float), np.asarray(log_q, float)
     if log_p.shape != log_q.shape:
-        raise ValueError(f"log_p and log_q must have one shape, got {log_p.shape}, "
-                         f"{log_q.shape}")
+        raise ValueError(
+            f"log_p and log_q must have one shape, got {log_p.shape}, {log_q.shape}"
+        )
     p = np.exp(log_p)
     return float(np.sum(p * (log_p - log_q)))
 
@@ -231,7 +246,9 @@ def chance_level(world: TreeWorld, target: str, given: tuple[str, ...] = ()) -> 
     """
     for name in (target, *given):
         if name not in VARIABLES:
-            raise ValueError(f"variables must be among {VARIABLES}, got {name!r}")
+            raise ValueError(
+                f"target and given must be among {VARIABLES}, got {name!r}"
+            )
     configs, _ = enumerate_configs()
     p = np.exp(world.log_config_probs())
     col, cols = VARIABLES.index(target), [VARIABLES.index(g) for g in given]
@@ -253,5 +270,7 @@ def select_on_validation(test, val) -> np.ndarray:
     """
     test, val = np.asarray(test, float), np.asarray(val, float)
     if test.shape != val.shape or test.ndim < 1:
-        raise ValueError(f"test and val must share one shape, got {test.shape}, {val.shape}")
+        raise ValueError(
+            f"test and val must share one shape, got {test.shape}, {val.shape}"
+        )
     return np.take_along_axis(test, val.argmax(-1)[..., None], -1)[..., 0]

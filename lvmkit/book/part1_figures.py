@@ -37,11 +37,15 @@ def plot_gap_curves(
     for label, vals in gaps.items():
         vals = np.asarray(vals, float)
         if vals.shape[0] != len(sizes) or vals.ndim != 2 or vals.shape[1] < 2:
-            raise ValueError(f"gaps[{label!r}] must have shape ({len(sizes)}, R >= 2), "
-                             f"got {vals.shape}")
+            raise ValueError(
+                f"gaps[{label!r}] must have shape ({len(sizes)}, R >= 2), "
+                f"got {vals.shape}"
+            )
         mean = vals.mean(1)
         se = vals.std(1, ddof=1) / np.sqrt(vals.shape[1])
-        bars = ax.errorbar(sizes, mean, yerr=se, marker="o", ms=4, capsize=3, label=label)
+        bars = ax.errorbar(
+            sizes, mean, yerr=se, marker="o", ms=4, capsize=3, label=label
+        )
         if floors and label in floors:
             ax.axhline(floors[label], color=bars.lines[0].get_color(), ls=":", lw=1.2)
     ax.set_xscale("log")

@@ -13,7 +13,8 @@ from scipy.special import logsumexp
 
 from lvmkit.book.part1_baselines import VARIABLES
 from lvmkit.mixtures import AmortisedEncoder, BinaryFactorModel
-from lvmkit.treeworld import GRID, TreeWorld
+from lvmkit.treeworld import TreeWorld
+from lvmkit.treeworld.render import GRID
 
 __all__ = ["VARIABLES", "posterior_marginals", "probe_replicate"]
 

@@ -18,7 +18,7 @@ support of ``k`` atoms. A sparse code (a few dozen atoms of hundreds) is reached
 few dozen pieces, which is why this beats iterative solvers on natural-image patches.
 
 At the end the coefficients are recomputed exactly on the final support and signs, and
-every image carries the same optimality certificate as :func:`lvmkit.inference.lasso`:
+every image carries the same optimality certificate as :func:`lvmkit.lasso.lasso`:
 the largest violation of ``|c_j - lambda sign x_j| = 0`` on the support and
 ``|c_j| <= lambda`` off it. An atom whose column is (numerically) in the span of the
 support is passed over when it would join (a duplicated atom, or ``lambda = 0`` with
@@ -39,6 +39,8 @@ import numpy as np
 import torch
 
 from lvmkit import validation
+from lvmkit.lasso.active_set import lasso_active_set
+from lvmkit.lasso.core import LassoResult, certificate_threshold, kkt_violation
 
 __all__ = ["lasso_homotopy"]
 
@@ -46,13 +48,18 @@ _JOIN, _LEAVE, _END = 1, 2, 0
 
 
 def lasso_homotopy(
-    images: torch.Tensor, A: torch.Tensor, penalty: float, *, tol: float = 1e-9,
-    max_steps: int | None = None, gram: torch.Tensor | None = None,
+    images: torch.Tensor,
+    A: torch.Tensor,
+    penalty: float,
+    *,
+    tol: float = 1e-9,
+    max_steps: int | None = None,
+    gram: torch.Tensor | None = None,
     n_threads: int | None = None,
 ):
     r"""Solve ``B`` lasso problems exactly by following each one's regularisation path.
 
-    Same problem, result type and certificate as :func:`lvmkit.inference.lasso`
+    Same problem, result type and certificate as :func:`lvmkit.lasso.lasso`
     (``1/2 |I - A x|^2 + lambda |x|_1`` per row), computed in float64 on the CPU
     (inputs on another device are copied there, and the results back).
 
@@ -61,19 +68,17 @@ def lasso_homotopy(
         A: Dictionary, shape ``(P, N)``.
         penalty: ``lambda >= 0``.
         tol: Optimality tolerance of the certificate (relative to the problem's scale,
-            as in :func:`lvmkit.inference.lasso`, which computes the certificate for both).
+            as in :func:`lvmkit.lasso.lasso`, which computes the certificate for both).
         max_steps: Most linear pieces per image (default ``4 N + 20``); an image that
             needs more is finished by the active-set solver.
         gram: Optional precomputed ``A^T A``.
         n_threads: Threads over blocks of images (default ``torch.get_num_threads()``).
 
     Returns:
-        :class:`lvmkit.inference.LassoResult` (``n_iter``: pieces of the longest path),
+        :class:`lvmkit.lasso.LassoResult` (``n_iter``: pieces of the longest path),
         with tensors of ``A``'s dtype on ``A``'s device (for float32 inputs the
         certificate is that of the float64 solution before rounding).
     """
-    from lvmkit.inference import LassoResult, _kkt, _threshold, lasso
-
     _validate(images, A, penalty, tol, max_steps, gram, n_threads)
     dtype, device = torch.as_tensor(A).dtype, torch.as_tensor(A).device
 
@@ -98,8 +103,9 @@ def lasso_homotopy(
 
     def solve(i: int) -> None:
         lo, hi = bounds[i], bounds[i + 1]
-        _follow_paths(C0[lo:hi], Gn, lam, limit, X[lo:hi], kkt[lo:hi], obj[lo:hi],
-                      steps[lo:hi])
+        _follow_paths(
+            C0[lo:hi], Gn, lam, limit, X[lo:hi], kkt[lo:hi], obj[lo:hi], steps[lo:hi]
+        )
 
     if n_blocks == 1:
         solve(0)
@@ -107,14 +113,23 @@ def lasso_homotopy(
         with ThreadPoolExecutor(n_blocks) as pool:
             list(pool.map(solve, range(n_blocks)))
     x, obj_t = torch.from_numpy(X), torch.from_numpy(obj)
-    kkt_t = _kkt(torch.from_numpy(C0), G, x, lam)  # the certificate every solver reports
-    thr = _threshold(tol, torch.float64, N)
+    kkt_t = kkt_violation(
+        torch.from_numpy(C0), G, x, lam
+    )  # the certificate every solver reports
+    thr = certificate_threshold(tol, torch.float64, N)
     left = kkt_t > thr
-    if bool(left.any()):  # rare: the active-set solver finishes from where the path stopped
-        res = lasso(I64[left], A64, lam, tol=tol, solver="active_set", x0=x[left], gram=G)
+    if bool(
+        left.any()
+    ):  # rare: the active-set solver finishes from where the path stopped
+        res = lasso_active_set(I64[left], A64, lam, tol=tol, x0=x[left], gram=G)
         x[left], kkt_t[left], obj_t[left] = res.x, res.kkt, res.objective
-    return LassoResult(x.to(device, dtype), obj_t.to(device, dtype), int(steps.max(initial=0)),
-                       (kkt_t <= thr).to(device), kkt_t.to(device, dtype))
+    return LassoResult(
+        x.to(device, dtype),
+        obj_t.to(device, dtype),
+        int(steps.max(initial=0)),
+        (kkt_t <= thr).to(device),
+        kkt_t.to(device, dtype),
+    )
 
 
 _jit = numba.njit(cache=True, nogil=True)  # compiled on first use, cached on disk
@@ -136,7 +151,9 @@ def _follow_paths(C0, G, lam, max_steps, X, KKT, OBJ, STEPS):
     y = np.zeros(N)
     a = np.zeros(N)
     c = np.zeros(N)
-    state = np.zeros(N, np.int64)  # 0 off the support, 1 on it, 2 passed over (degenerate)
+    state = np.zeros(
+        N, np.int64
+    )  # 0 off the support, 1 on it, 2 passed over (degenerate)
     for b in range(B):
         for j in range(N):
             c[j] = C0[b, j]
@@ -170,7 +187,9 @@ def _follow_paths(C0, G, lam, max_steps, X, KKT, OBJ, STEPS):
                 event = _END
                 who = -1
                 sign = 0.0
-                for j in range(N):  # g < gamma tested as n < gamma d (d > 0): no division
+                for j in range(
+                    N
+                ):  # g < gamma tested as n < gamma d (d > 0): no division
                     if state[j] != 0 or j == left:
                         continue
                     n1, d1 = lam_cur - c[j], 1.0 - a[j]
@@ -202,7 +221,9 @@ def _follow_paths(C0, G, lam, max_steps, X, KKT, OBJ, STEPS):
                         act[i] = act[i + 1]
                         s[i] = s[i + 1]
                     k -= 1
-                    for j2 in range(N):  # a passed-over atom may fit the smaller support
+                    for j2 in range(
+                        N
+                    ):  # a passed-over atom may fit the smaller support
                         if state[j2] == 2:
                             state[j2] = 0
                     _cholesky(G, act, k, L)

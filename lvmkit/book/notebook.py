@@ -76,14 +76,20 @@ def sig(x: float, digits: int = 3) -> float:
         >>> sig(98765.4, 2)
         99000.0
     """
-    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or digits < 1:
+    if (
+        isinstance(digits, bool)
+        or not isinstance(digits, (int, np.integer))
+        or digits < 1
+    ):
         raise ValueError(f"digits must be an integer >= 1, got {digits!r}")
     try:
         if isinstance(x, (str, bytes)):
             raise TypeError
         x = float(x.item() if hasattr(x, "item") else x)
     except (TypeError, ValueError, RuntimeError):
-        raise TypeError(f"x must be a real number, got {type(x).__name__} {x!r}") from None
+        raise TypeError(
+            f"x must be a real number, got {type(x).__name__} {x!r}"
+        ) from None
     if x == 0 or not math.isfinite(x):
         return x
     return round(x, digits - 1 - math.floor(math.log10(abs(x))))
@@ -130,7 +136,11 @@ _CHECK_STYLE = (
 def _truth(value: object, where: str) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    size = value.numel() if isinstance(value, torch.Tensor) else getattr(value, "size", None)
+    size = (
+        value.numel()
+        if isinstance(value, torch.Tensor)
+        else getattr(value, "size", None)
+    )
     if isinstance(value, (np.ndarray, torch.Tensor)) and size == 1:
         return bool(value.item())
     raise TypeError(
@@ -139,7 +149,9 @@ def _truth(value: object, where: str) -> bool:
     )
 
 
-def check(condition: bool | Sequence[bool], message: str, *, label: str = "claim checked") -> None:
+def check(
+    condition: bool | Sequence[bool], message: str, *, label: str = "claim checked"
+) -> None:
     """Assert a section's claim and show it on the page as one line.
 
     The book's closing check of a section: ``check(eta > 5 * se, f"eta = {eta} ...")``
@@ -164,7 +176,9 @@ def check(condition: bool | Sequence[bool], message: str, *, label: str = "claim
     for name, text in (("message", message), ("label", label)):
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{name} must be a non-empty string, got {text!r}")
-    conditions = list(condition) if isinstance(condition, (list, tuple)) else [condition]
+    conditions = (
+        list(condition) if isinstance(condition, (list, tuple)) else [condition]
+    )
     if not conditions:
         raise ValueError("condition must hold at least one bool, got an empty sequence")
     for i, value in enumerate(conditions):
@@ -233,10 +247,13 @@ def replicates(values: Sequence[float] | np.ndarray | torch.Tensor) -> Replicate
         ValueError: If ``values`` is empty, not one-dimensional or not finite.
     """
     v = np.asarray(
-        values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=float
+        values.detach().cpu() if isinstance(values, torch.Tensor) else values,
+        dtype=float,
     )
     if v.ndim != 1 or v.size == 0:
-        raise ValueError(f"values must be a non-empty 1-D sequence, got shape {v.shape}")
+        raise ValueError(
+            f"values must be a non-empty 1-D sequence, got shape {v.shape}"
+        )
     if not np.all(np.isfinite(v)):
         raise ValueError("values must be finite")
     se = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else float("nan")
