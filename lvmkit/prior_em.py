@@ -201,7 +201,7 @@ class PriorEMResult(NamedTuple):
 
 def run_prior_em(
     sample: Callable, images, alpha0, scale0, *, groups=None, fit_shape: bool = True,
-    max_iter: int = 30, tol: float = 0.02, patience: int = 3,
+    max_iter: int = 30, tol: float = 0.02, patience: int = 3, n_boot: int = 50,
 ) -> PriorEMResult:
     r"""Iterate ``r <- q`` (Monte-Carlo EM for the prior) until a stated criterion holds.
 
@@ -220,6 +220,7 @@ def run_prior_em(
         max_iter: At most this many iterations.
         tol: Tolerance of the criterion.
         patience: Consecutive iterations the criterion must hold.
+        n_boot: Bootstrap replicates of each ``eta``'s standard error.
     """
     from lvmkit.diagnostics import run_average_posterior
 
@@ -236,7 +237,7 @@ def run_prior_em(
     for _ in range(max_iter):
         draws = sample(alpha[-1], scale[-1], images, x0)
         x0 = draws[-1]
-        loop = run_average_posterior(draws, gg_prior(alpha[-1], scale[-1]))
+        loop = run_average_posterior(draws, gg_prior(alpha[-1], scale[-1]), n_boot=n_boot)
         eta.append(loop.eta)
         eta_se.append(loop.stderr)
         a, s = fit_generalized_gaussian(draws.numpy(), g)

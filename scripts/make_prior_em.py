@@ -12,7 +12,7 @@ lambda): the Gaussian family (alpha = 2, per-latent scales, exact Gaussian poste
 sampling) and the generalised Gaussian family (shapes free, HMC: 100 warm-up steps,
 10 draws thinned by 2, each chain restarted from the last draw of the previous step).
 Criterion (lvmkit.prior_em.run_prior_em): for 3 consecutive steps every group's shape
-moves by < 0.02 and the median |Delta log s_i| is < 0.02; at most 30 steps.
+moves by < 0.02 and the median |Delta log s_i| is < 0.02; at most 20 steps.
 Sampler check at every prior the run visits (replicate 0): 300 images drawn from the
 model with that prior, the same sampler, and eta of their average posterior against the
 prior (Bayes' loop on model data: ~0 when the sampler is right). At alpha = 2 the HMC
@@ -37,7 +37,7 @@ from lvmkit.patches import natural_patches
 from lvmkit.prior_em import gg_prior, posterior_sampler, run_prior_em
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "prior_em.npz"
-N_PATCHES, SEEDS, N_GROUPS, MAX_ITER, TOL, PATIENCE = 300, (10, 11, 12, 13, 14), 4, 30, 0.02, 3
+N_PATCHES, SEEDS, N_GROUPS, MAX_ITER, TOL, PATIENCE = 300, (10, 11, 12, 13, 14), 4, 20, 0.02, 3
 SAMPLER = {"n_samples": 10, "n_warmup": 100, "thin": 2}
 
 
@@ -52,14 +52,14 @@ def setup():
     return A, sigma, s0, groups
 
 
-def run_replicate(k: int, A, sigma, s0, groups, family: str):
+def run_replicate(k: int, A, sigma, s0, groups, family: str, max_iter: int | None = None):
     images = natural_patches(N_PATCHES, 12, seed=SEEDS[k]).patches.double()
     g = torch.Generator().manual_seed(1000 * k + (family == "gg"))
     sample = posterior_sampler(A, sigma, generator=g, **SAMPLER)
     a0 = 2.0 if family == "gauss" else 1.0
     scale0 = s0 * np.sqrt(2.0) if family == "gauss" else s0  # equal variance
     return run_prior_em(sample, images, a0, scale0, groups=groups,
-                        fit_shape=family == "gg", max_iter=MAX_ITER, tol=TOL,
+                        fit_shape=family == "gg", max_iter=max_iter or MAX_ITER, tol=TOL,
                         patience=PATIENCE)
 
 
@@ -72,7 +72,7 @@ def model_data_check(A, sigma, alpha, scale, seed: int, exact: bool = False):
                                            dtype=A.dtype)
     sample = posterior_sampler(A, sigma, generator=g, exact_gaussian=exact, **SAMPLER)
     draws = sample(alpha, scale, images)
-    loop = run_average_posterior(draws, prior)
+    loop = run_average_posterior(draws, prior, n_boot=50)
     return loop.eta, loop.stderr, draws, images
 
 
@@ -89,28 +89,32 @@ def gaussian_check(A, sigma, scale, seed: int):
     return z_mean, var_ratio
 
 
-def main() -> None:
+def _job(args):
     torch.set_num_threads(1)
+    kind, k = args
     A, sigma, s0, groups = setup()
+    r = run_replicate(k, A, sigma, s0, groups, kind)
+    print(f"{kind} replicate {k}: {len(r.eta)} steps, converged {r.converged}, eta "
+          f"{r.eta[-1]:.3g} +- {r.eta_se[-1]:.2g}", file=sys.stderr, flush=True)
+    return r
+
+
+def main() -> None:
+    from multiprocessing import get_context
+
+    torch.set_num_threads(1)
+    A, sigma, _, groups = setup()
     out = {"groups": groups, "seeds": np.array(SEEDS), "n_patches": N_PATCHES,
            "tol": TOL, "patience": PATIENCE, "max_iter": MAX_ITER}
-    for family in ("gauss", "gg"):
-        for k in range(len(SEEDS)):
-            print(f"{family} replicate {k} ...", file=sys.stderr, flush=True)
-            r = run_replicate(k, A, sigma, s0, groups, family)
-            print(f"  {len(r.eta)} steps, converged {r.converged}, group shapes "
-                  f"{[round(float(r.alpha[-1][groups == j][0]), 3) for j in range(4)]}, "
-                  f"eta {r.eta[-1]:.3g} +- {r.eta_se[-1]:.2g}", file=sys.stderr, flush=True)
+    jobs = [(family, k) for family in ("gg", "gauss") for k in range(len(SEEDS))]
+    with get_context("fork").Pool(2) as pool:  # two processes, one thread each
+        for (family, k), r in zip(jobs, pool.map(_job, jobs, chunksize=1), strict=True):
             for name in ("alpha", "scale", "eta", "eta_se"):
                 out[f"{family}_{k}_{name}"] = getattr(r, name)
             out[f"{family}_{k}_converged"] = r.converged
-    # the sampler checked at every prior of replicate 0 of the shape-free run
     alphas, scales = out["gg_0_alpha"], out["gg_0_scale"]
-    checks = []
-    for t in range(len(alphas) - 1):
-        print(f"sampler check {t} ...", file=sys.stderr, flush=True)
-        eta, se, _, _ = model_data_check(A, sigma, alphas[t], scales[t], 500 + t)
-        checks.append((eta, se))
+    checks = [model_data_check(A, sigma, alphas[t], scales[t], 500 + t)[:2]
+              for t in range(len(alphas) - 1)]
     out["check_eta"] = np.array(checks)
     z, vr = gaussian_check(A, sigma, out["gauss_0_scale"][-1], 999)
     out["gauss_check_z"], out["gauss_check_var_ratio"] = z, vr
