@@ -148,7 +148,7 @@ def plot_gabor_distributions(params, r2, usage, threshold: float):
     orient = np.degrees(np.mod(p[:, 3], np.pi))
     env = np.sqrt(p[:, 6] * p[:, 7])
     good = np.asarray(r2) >= threshold
-    fig, axes = plt.subplots(1, 5, figsize=(11, 2.4), layout="constrained")
+    _fig, axes = plt.subplots(1, 5, figsize=(11, 2.4), layout="constrained")
     data = [(orient, "orientation (degrees)"), (p[:, 4], "frequency (cycles/pixel)"),
             (env, "envelope width (pixels)"), (np.clip(r2, 0, 1), "Gabor fit R^2 (clipped at 0)"),
             (100 * np.asarray(usage), "usage (% of patches)")]
@@ -172,7 +172,7 @@ def plot_energy_correlations(observed, shuffled, A, top_pairs):
     Right: the atoms of the most correlated pairs, side by side."""
     import matplotlib.pyplot as plt
 
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3), width_ratios=[1.3, 1],
+    _fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3), width_ratios=[1.3, 1],
                                   layout="constrained")
     bins = np.linspace(min(shuffled.min(), observed.min()), observed.max(), 60)
     ax.hist(shuffled, bins, color="0.6", alpha=0.8, density=True, label="shuffled codes")
@@ -200,7 +200,7 @@ def plot_prior_em(steps_alpha: dict, steps_eta: dict, check_eta=None):
     the sampler check's eta on model data, if given)."""
     import matplotlib.pyplot as plt
 
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    _fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
     for (label, a), c in zip(steps_alpha.items(), ["C0", "C1", "C2", "C3"] * 4,
                              strict=False):
         for k, traj in enumerate(a):
