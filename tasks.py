@@ -395,6 +395,11 @@ PROVENANCE: dict[str, tuple[str, str | None]] = {
         "online dictionary learning (lvmkit.sparse_coding.learn_dictionary) on 40 000 "
         "whitened 12 x 12 patches of scikit-image's bundled photographs "
         "(lvmkit.patches.natural_patches, seed 0)", f"{PY_DATA} scripts/make_dictionary.py"),
+    "prior_em.npz": (
+        "r <- q (Monte-Carlo EM for the prior, lvmkit.prior_em) on the cached dictionary: "
+        "per-latent scales, per-group shapes, 5 replicates of 300 natural patches, and the "
+        "sampler checked on model data at every prior visited",
+        f"{PY_DATA} scripts/make_prior_em.py"),
     "treeworld.npz": (
         "model M (BinaryFactorModel, EM on 2000 images of TreeWorld.default()), its "
         "amortised encoder Q and the learning curves of part 1",

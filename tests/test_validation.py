@@ -36,6 +36,7 @@ from lvmkit import (
     models,
     patches,
     plotting,
+    prior_em,
     priors,
     probes,
     scramble,
@@ -50,6 +51,7 @@ from lvmkit.book import notebook as reproducibility
 from lvmkit.book import part1_baselines as p1b
 from lvmkit.book import part1_figures as p1f
 from lvmkit.book import part1_probes as p1p
+from lvmkit.book import part2_codes as p2c
 
 NAN, INF = float("nan"), float("inf")
 F64 = torch.float64
@@ -1747,6 +1749,114 @@ def _write_table():
         )
     write_report("validation-table.md", "\n".join(rows) + "\n")
 
+
+# lvmkit.prior_em: r <- q as Monte-Carlo EM
+CASES += [
+    C(
+        "prior_em.fit_generalized_gaussian",
+        "draws",
+        "NaN",
+        lambda: prior_em.fit_generalized_gaussian(nan_like((5, 2))),
+    ),
+    C(
+        "prior_em.fit_generalized_gaussian",
+        "groups",
+        "wrong shape",
+        lambda: prior_em.fit_generalized_gaussian(
+            np.ones((5, 2)), np.zeros(3, dtype=int)
+        ),
+    ),
+    C(
+        "prior_em.gg_prior",
+        "alpha",
+        "negative",
+        lambda: prior_em.gg_prior(np.array([-1.0, 1.0]), np.ones(2)),
+    ),
+    C(
+        "prior_em.posterior_sampler",
+        "noise_std",
+        "negative",
+        lambda: prior_em.posterior_sampler(A, -1.0),
+    ),
+    C(
+        "prior_em.posterior_sampler",
+        "A",
+        "NaN",
+        lambda: prior_em.posterior_sampler(nan_like((4, 3)), 1.0),
+    ),
+    C(
+        "prior_em.run_prior_em",
+        "images",
+        "NaN",
+        lambda: prior_em.run_prior_em(
+            prior_em.posterior_sampler(A, 1.0), nan_like((2, 4)), 2.0, 1.0
+        ),
+    ),
+    C(
+        "prior_em.run_prior_em",
+        "max_iter",
+        "non-positive count",
+        lambda: prior_em.run_prior_em(
+            prior_em.posterior_sampler(A, 1.0), IMG, 2.0, 1.0, max_iter=0
+        ),
+    ),
+]
+
+
+# the book's part-2 codes (lvmkit.book.part2_codes)
+_P2 = "book.part2_codes"
+CASES += [
+    C(
+        f"{_P2}.map_prior_em",
+        "images",
+        "NaN",
+        lambda: p2c.map_prior_em(nan_like((2, 4)), A, 1.0, 1.0),
+    ),
+    C(
+        f"{_P2}.axis_preference",
+        "family",
+        "unknown",
+        lambda: p2c.axis_preference(
+            np.ones((4, 2)), np.ones((4, 2)), np.eye(2), "flow"
+        ),
+    ),
+    C(
+        f"{_P2}.energy_correlations",
+        "codes",
+        "NaN",
+        lambda: p2c.energy_correlations(
+            nan_like((5, 3)), generator=np.random.default_rng()
+        ),
+    ),
+    C(
+        f"{_P2}.plot_weighted_sum",
+        "patch",
+        "NaN",
+        lambda: p2c.plot_weighted_sum(
+            np.full(4, NAN), np.ones((4, 2)), np.ones(2), np.ones(4)
+        ),
+    ),
+    C(
+        f"{_P2}.plot_gabor_distributions",
+        "r2",
+        "NaN",
+        lambda: p2c.plot_gabor_distributions({}, np.full(3, NAN), np.ones(3), 0.8),
+    ),
+    C(
+        f"{_P2}.plot_energy_correlations",
+        "observed",
+        "NaN",
+        lambda: p2c.plot_energy_correlations(
+            np.full(3, NAN), np.ones(3), np.eye(2), []
+        ),
+    ),
+    C(
+        f"{_P2}.plot_prior_em",
+        "steps_alpha",
+        "a list",
+        lambda: p2c.plot_prior_em([1.0], {}),
+    ),
+]
 
 # the book's part-1 baselines, probes and figure (lvmkit.book.part1_*)
 _P1 = "book.part1_baselines"
