@@ -1,0 +1,212 @@
+"""The seeded digits models of part 3: their list, early-stopped training and loading.
+
+``scripts/make_part3.py --data digits`` trains every model of :data:`SWEEP` at every
+seed it names and caches them in ``data/part3_digits_seeds.{pt,json}``; the chapters load
+them with :func:`load_seeded` and summarise them over seeds with
+:func:`lvmkit.reproducibility.replicates`.
+
+The protocol (the same for every model, so that likelihoods are comparable): the 1257
+training digits are split once into 1006 for fitting and 251 for validation (a fixed
+permutation); each model trains for at most :data:`MAX_EPOCHS` epochs (Adam, learning
+rate 2e-3, batches of 128) and keeps the weights of its best epoch on the validation
+objective ``D + beta R`` (early stopping, patience :data:`PATIENCE` epochs). A warm
+start continues from the early-stopped latent-free MADE of the same seed for at most
+:data:`MAX_EPOCHS_WARM` further epochs, and so does its budget-matched control (the
+latent-free MADE itself, trained on).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+
+__all__ = [
+    "MAX_EPOCHS",
+    "MAX_EPOCHS_WARM",
+    "PATIENCE",
+    "SWEEP",
+    "fit_val_split",
+    "key",
+    "load_seeded",
+    "seeded_records",
+    "train_one",
+]
+
+MAX_EPOCHS = 100
+MAX_EPOCHS_WARM = 50
+PATIENCE = 10
+CACHE = "part3_digits_seeds"
+
+# name: (decoder, n_latents, hidden, beta, mmd_weight, warm start from, seeds)
+MAIN, FURTHER, RD = (0, 1, 2, 3, 4), (5, 6, 7), (0, 1, 2)
+SWEEP = {
+    "fact": ("bernoulli", 2, 128, 1.0, 0.0, None, MAIN + FURTHER),
+    "made0": ("made", 0, 256, 1.0, 0.0, None, MAIN + FURTHER),
+    "made_w16": ("made", 2, 16, 1.0, 0.0, None, MAIN + FURTHER),
+    "made_w64": ("made", 2, 64, 1.0, 0.0, None, MAIN + FURTHER),
+    "made": ("made", 2, 256, 1.0, 0.0, None, MAIN + FURTHER),
+    "made_w512": ("made", 2, 512, 1.0, 0.0, None, MAIN),
+    "beta3": ("made", 2, 256, 3.0, 0.0, None, MAIN + FURTHER),
+    "warm": ("made", 2, 256, 1.0, 0.0, "made0", MAIN + FURTHER),
+    "made0_more": ("made", 0, 256, 1.0, 0.0, "made0", MAIN + FURTHER),
+    "infovae": ("made", 2, 256, 0.1, 100.0, None, MAIN + FURTHER),
+    "beta0.1": ("made", 2, 256, 0.1, 0.0, None, RD),
+    "beta0.2": ("made", 2, 256, 0.2, 0.0, None, RD),
+    "beta0.3": ("made", 2, 256, 0.3, 0.0, None, RD),
+    "beta0.5": ("made", 2, 256, 0.5, 0.0, None, RD),
+    "beta2": ("made", 2, 256, 2.0, 0.0, None, RD),
+    "infovae_mmd10": ("made", 2, 256, 0.1, 10.0, None, RD),
+    "infovae_mmd1000": ("made", 2, 256, 0.1, 1000.0, None, RD),
+}
+
+
+def key(name: str, seed: int) -> str:
+    """The cache key of a model at a seed, e.g. ``made_w64/s3``."""
+    return f"{name}/s{seed}"
+
+
+def config(name: str) -> dict:
+    decoder, d, hidden, beta, mmd, warm, _ = SWEEP[name]
+    return {"decoder": decoder, "n_latents": d, "hidden": hidden, "beta": beta,
+            "mmd_weight": mmd, "warm_start": warm, "n_pixels": 64, "prior": "normal"}
+
+
+def fit_val_split():
+    """``(x_fit, x_val)``: the 1257 training digits split 1006 / 251 (fixed permutation)."""
+    from lvmkit.datasets import load_digits_binary
+
+    x = load_digits_binary().x_train
+    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(12345))
+    n_val = len(x) // 5
+    return x[perm[n_val:]], x[perm[:n_val]]
+
+
+def build(cfg: dict):
+    from lvmkit.vae import build_vae
+
+    return build_vae(cfg["decoder"], cfg["n_pixels"], cfg["n_latents"], prior=cfg["prior"],
+                     hidden=cfg["hidden"])
+
+
+def _objective(vae, x, beta: float) -> float:
+    """Validation objective ``D + beta R`` (one posterior sample, a fixed generator)."""
+    from lvmkit.vae import elbo_terms
+
+    with torch.no_grad():
+        if vae.n_latents == 0:
+            return float(-vae.decoder_log_prob(x, None)[0].mean())
+        t = elbo_terms(vae, x, 1, generator=torch.Generator().manual_seed(0))
+        return float(t.distortion.mean() + beta * t.rate.mean())
+
+
+def _early_stopping(x_val, beta: float):
+    import pytorch_lightning as pl
+
+    class EarlyStopping(pl.Callback):
+        """Keep the weights of the best validation epoch; stop after PATIENCE worse."""
+
+        def __init__(self):
+            self.best, self.best_epoch, self.state, self.epochs = math.inf, 0, None, 0
+
+        def on_train_epoch_end(self, trainer, pl_module):
+            vae = pl_module.vae
+            vae.eval()
+            value = _objective(vae, x_val, beta)
+            vae.train()
+            self.epochs = trainer.current_epoch + 1
+            if value < self.best:
+                self.best, self.best_epoch = value, self.epochs
+                self.state = copy.deepcopy(vae.state_dict())
+            elif self.epochs - self.best_epoch >= PATIENCE:
+                trainer.should_stop = True
+
+    return EarlyStopping()
+
+
+def _zero_latent_inputs(vae) -> None:
+    with torch.no_grad():
+        for layer in [*vae.decoder.cond, vae.decoder.cond_out]:
+            layer.weight.zero_()
+
+
+def _store(vae) -> dict:
+    """float16 state without MADE's masks (rebuilt from the configuration on load)."""
+    return {k: v.detach().to(torch.float16) for k, v in vae.state_dict().items()
+            if "mask" not in k}
+
+
+def _restore(vae, state: dict) -> None:
+    missing, unexpected = vae.load_state_dict(state, strict=False)
+    if unexpected or any("mask" not in k for k in missing):
+        raise ValueError(f"state does not fit the model: missing {missing}, "
+                         f"unexpected {unexpected}")
+
+
+def train_one(name: str, seed: int, warm_state: dict | None = None) -> tuple[dict, dict]:
+    """Train ``name`` at ``seed``; return ``(float16 state, JSON record)``.
+
+    ``warm_state`` is the stored state of the model named in the configuration's
+    ``warm_start`` at the same seed (required then).
+    """
+    import time
+
+    from lvmkit.datasets import load_digits_binary
+    from lvmkit.probes import evaluate
+    from lvmkit.training import fit
+    from lvmkit.vae import iw_log_likelihood
+
+    cfg = config(name)
+    x_fit, x_val = fit_val_split()
+    torch.manual_seed(seed)
+    vae = build(cfg)
+    if cfg["warm_start"]:
+        state = {k: v.float() for k, v in warm_state.items()}
+        if cfg["n_latents"]:  # the decoder of the latent-free MADE; z's inputs start at 0
+            vae.load_state_dict(state, strict=False)
+            _zero_latent_inputs(vae)
+        else:
+            _restore(vae, state)
+    epochs = MAX_EPOCHS_WARM if cfg["warm_start"] else MAX_EPOCHS
+    stop = _early_stopping(x_val, cfg["beta"])
+    t0 = time.perf_counter()
+    fit(vae, x_fit, beta=cfg["beta"], mmd_weight=cfg["mmd_weight"], epochs=epochs,
+        batch_size=128, lr=2e-3, seed=seed, accelerator="cpu", deterministic=True,
+        callbacks=[stop])
+    seconds = time.perf_counter() - t0
+    if stop.state is not None:
+        vae.load_state_dict(stop.state)
+    state = _store(vae)
+    _restore(vae, state)  # the metrics are those of the stored float16 weights
+    vae.eval()
+    split = load_digits_binary()
+    g = torch.Generator().manual_seed(0)
+    metrics = evaluate(vae, split.x_train, split.y_train, split.x_test, split.y_test,
+                       n_iw=50, n_mi_samples=5, generator=g)
+    ll = iw_log_likelihood(vae, split.x_test, 50, generator=torch.Generator().manual_seed(1))
+    rec = {"config": cfg, "seed": seed, "metrics": metrics, "train_seconds": round(seconds, 1),
+           "epochs_run": stop.epochs, "best_epoch": stop.best_epoch,
+           "val_objective": round(stop.best, 4),
+           "test_ll_per_image": [round(float(v), 4) for v in ll]}
+    return state, rec
+
+
+def seeded_records(directory=None) -> dict:
+    """The JSON records of every cached seeded model, by cache key."""
+    from lvmkit.artifacts import load_json
+
+    return load_json(f"{CACHE}.json", directory)
+
+
+def load_seeded(name: str, seed: int, *, directory=None):
+    """``(vae, record)``: a cached seeded model in float32 and eval mode."""
+    from lvmkit.artifacts import load_weights
+
+    records = seeded_records(directory)
+    k = key(name, seed)
+    if k not in records:
+        raise ValueError(f"name/seed must be a cached model, one of {sorted(records)}; got {k!r}")
+    vae = build(records[k]["config"])
+    _restore(vae, load_weights(f"{CACHE}.pt", directory)[k])
+    return vae.float().eval(), records[k]
