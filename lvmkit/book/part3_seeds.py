@@ -28,15 +28,19 @@ __all__ = [
     "PATIENCE",
     "SWEEP",
     "fit_val_split",
+    "paired_ll",
+    "seeds_of",
+    "table",
+    "values",
     "key",
     "load_seeded",
     "seeded_records",
     "train_one",
 ]
 
-MAX_EPOCHS = 100
-MAX_EPOCHS_WARM = 50
-PATIENCE = 10
+MAX_EPOCHS = 400
+MAX_EPOCHS_WARM = 200
+PATIENCE = 20
 CACHE = "part3_digits_seeds"
 
 # name: (decoder, n_latents, hidden, beta, mmd_weight, warm start from, seeds)
@@ -48,14 +52,18 @@ SWEEP = {
     "made_w64": ("made", 2, 64, 1.0, 0.0, None, MAIN + FURTHER),
     "made": ("made", 2, 256, 1.0, 0.0, None, MAIN + FURTHER),
     "made_w512": ("made", 2, 512, 1.0, 0.0, None, MAIN),
+    "made0_w16": ("made", 0, 16, 1.0, 0.0, None, MAIN),
+    "made0_w64": ("made", 0, 64, 1.0, 0.0, None, MAIN),
     "beta3": ("made", 2, 256, 3.0, 0.0, None, MAIN + FURTHER),
     "warm": ("made", 2, 256, 1.0, 0.0, "made0", MAIN + FURTHER),
     "made0_more": ("made", 0, 256, 1.0, 0.0, "made0", MAIN + FURTHER),
     "infovae": ("made", 2, 256, 0.1, 100.0, None, MAIN + FURTHER),
-    "beta0.1": ("made", 2, 256, 0.1, 0.0, None, RD),
+    "beta0.1": ("made", 2, 256, 0.1, 0.0, None, MAIN + FURTHER),
     "beta0.2": ("made", 2, 256, 0.2, 0.0, None, RD),
     "beta0.3": ("made", 2, 256, 0.3, 0.0, None, RD),
     "beta0.5": ("made", 2, 256, 0.5, 0.0, None, RD),
+    "beta0.7": ("made", 2, 256, 0.7, 0.0, None, RD),
+    "beta1.5": ("made", 2, 256, 1.5, 0.0, None, RD),
     "beta2": ("made", 2, 256, 2.0, 0.0, None, RD),
     "infovae_mmd10": ("made", 2, 256, 0.1, 10.0, None, RD),
     "infovae_mmd1000": ("made", 2, 256, 0.1, 1000.0, None, RD),
@@ -210,3 +218,50 @@ def load_seeded(name: str, seed: int, *, directory=None):
     vae = build(records[k]["config"])
     _restore(vae, load_weights(f"{CACHE}.pt", directory)[k])
     return vae.float().eval(), records[k]
+
+
+def seeds_of(records: dict, name: str, seeds=None) -> list[int]:
+    """The cached seeds of ``name`` (restricted to ``seeds`` if given), in order."""
+    have = sorted(r["seed"] for k, r in records.items() if k.split("/")[0] == name)
+    return [s for s in have if seeds is None or s in seeds]
+
+
+def values(records: dict, name: str, metric: str, seeds=None):
+    """One stored metric of ``name`` at each of its cached seeds, shape ``(n_seeds,)``."""
+    import numpy as np
+
+    return np.array([records[key(name, s)]["metrics"][metric]
+                     for s in seeds_of(records, name, seeds)])
+
+
+def paired_ll(records: dict, a: str, b: str, seeds=None):
+    """Per seed, the mean over the 540 test images of ``log p_a(x) - log p_b(x)``.
+
+    Returns ``(per_seed (n,), image_se (n,))``: the paired differences (one per seed, for
+    :func:`lvmkit.reproducibility.check_replicates`) and, for each seed, the paired
+    standard error over the test images.
+    """
+    import numpy as np
+
+    common = [s for s in seeds_of(records, a, seeds) if s in seeds_of(records, b, seeds)]
+    d = np.array([np.subtract(records[key(a, s)]["test_ll_per_image"],
+                              records[key(b, s)]["test_ll_per_image"]) for s in common])
+    return d.mean(1), d.std(1, ddof=1) / np.sqrt(d.shape[1])
+
+
+def table(records: dict, rows: dict, columns: dict, seeds=None, digits: int = 3):
+    """A DataFrame of ``"mean ± se"`` over seeds: ``rows`` label -> model name,
+    ``columns`` header -> metric (the seed count is the last column)."""
+    import pandas as pd
+
+    from lvmkit.reproducibility import replicates, sig
+
+    out = {}
+    for label, name in rows.items():
+        row = {}
+        for header, metric in columns.items():
+            r = replicates(values(records, name, metric, seeds))
+            row[header] = f"{sig(r.mean, digits):g} ± {sig(r.se, 2):g}"
+        row["seeds"] = len(seeds_of(records, name, seeds))
+        out[label] = row
+    return pd.DataFrame(out).T
