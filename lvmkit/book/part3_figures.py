@@ -85,12 +85,23 @@ def plot_rd_frontier(points: Mapping[str, tuple[float, float, float, float]],
     ax.fill_between(grid, 0, h - grid, color="0.9", lw=0, label="D < H - R: impossible")
     ax.plot(grid, h - grid, color="k", lw=1, label=f"D = H - R, H = {h:.2f} nats")
     ax.fill_between(grid, h - h_se - grid, h + h_se - grid, color="0.5", alpha=0.3, lw=0)
+    colours = [f"C{i}" for i in (0, 1, 2, 3, 4, 5, 6, 9)]  # no grey, no pale yellow
+    collapsed = []
     for i, (label, (r, rse, d, dse)) in enumerate(points.items()):
+        c = colours[i % len(colours)]
         ax.errorbar([r], [d], xerr=[rse], yerr=[dse], marker="o", ms=4, capsize=2,
-                    color=f"C{i % 10}", lw=1)
-        if annotate:
+                    color=c, lw=1)
+        if not annotate:
+            continue
+        if r < 0.05 * r_max:  # collapsed models pile up at R = 0: one label for all
+            collapsed.append((label, d))
+        else:
             ax.annotate(label, (r, d), xytext=(4, 4), textcoords="offset points",
-                        fontsize="x-small", color=f"C{i % 10}")
+                        fontsize="x-small", color=c)
+    if collapsed:
+        text = "R ≈ 0: " + ", ".join(label for label, _ in collapsed)
+        ax.annotate(text, (0, max(d for _, d in collapsed)), xytext=(8, 6),
+                    textcoords="offset points", fontsize="x-small", color="0.2")
     lo = max(0.0, arr[:, 2].min() - 1.5)
     ax.set(xlabel="rate R (nats)", ylabel="distortion D (nats)", xlim=(-0.02 * r_max, r_max),
            ylim=(lo, arr[:, 2].max() + 1.0))

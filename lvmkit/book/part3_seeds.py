@@ -24,6 +24,7 @@ import torch
 
 __all__ = [
     "MAX_EPOCHS",
+    "curve",
     "MAX_EPOCHS_WARM",
     "PATIENCE",
     "SWEEP",
@@ -56,9 +57,9 @@ SWEEP = {
     "made0_w64": ("made", 0, 64, 1.0, 0.0, None, MAIN),
     "beta3": ("made", 2, 256, 3.0, 0.0, None, MAIN + FURTHER),
     "warm": ("made", 2, 256, 1.0, 0.0, "made0", MAIN + FURTHER),
-    "made0_more": ("made", 0, 256, 1.0, 0.0, "made0", MAIN + FURTHER),
+    "made0_more": ("made", 0, 256, 1.0, 0.0, "made0", MAIN),
     "infovae": ("made", 2, 256, 0.1, 100.0, None, MAIN + FURTHER),
-    "beta0.1": ("made", 2, 256, 0.1, 0.0, None, MAIN + FURTHER),
+    "beta0.1": ("made", 2, 256, 0.1, 0.0, None, MAIN),
     "beta0.2": ("made", 2, 256, 0.2, 0.0, None, RD),
     "beta0.3": ("made", 2, 256, 0.3, 0.0, None, RD),
     "beta0.5": ("made", 2, 256, 0.5, 0.0, None, RD),
@@ -261,7 +262,16 @@ def table(records: dict, rows: dict, columns: dict, seeds=None, digits: int = 3)
         row = {}
         for header, metric in columns.items():
             r = replicates(values(records, name, metric, seeds))
-            row[header] = f"{sig(r.mean, digits):g} ± {sig(r.se, 2):g}"
+            row[header] = f"{sig(r.mean, digits):#.{digits}g} ± {sig(r.se, 2):.2g}"
         row["seeds"] = len(seeds_of(records, name, seeds))
         out[label] = row
     return pd.DataFrame(out).T
+
+
+def curve(records: dict, names: dict, metric: str, seeds=None):
+    """``(x, means, standard errors)`` over seeds of ``metric`` for ``names`` x -> model
+    (e.g. MADE width -> model name), for the figures of :mod:`lvmkit.book.part3_figures`."""
+    from lvmkit.reproducibility import replicates
+
+    reps = [replicates(values(records, n, metric, seeds)) for n in names.values()]
+    return list(names), [r.mean for r in reps], [r.se for r in reps]
