@@ -11,7 +11,9 @@ Run from the repository root:
 processes of one thread each, a warm start queued as soon as the model it starts from
 is done; ``--seeds`` restricts the seeds, ``--part seeds`` skips the rest), then the
 single-seed models of ``MODELS`` below (``--part legacy`` trains only those), and
-prints the total time. The shapes models take about 3 minutes on one core.
+prints the total time. ``--out NAME`` writes the seeded models to data/NAME.{pt,json}
+instead (e.g. further seeds trained beside a running sweep), ``--merge NAME`` merges
+them into the seeded cache. The shapes models take about 3 minutes on one core.
 
 Each model is trained with lvmkit.training.fit (Lightning, deterministic, seed 0). The
 trajectory depends on the CPU and the thread count, so the weights are cached rather
@@ -101,14 +103,15 @@ def _seeded_job(name, seed, warm_state):
     return name, seed, *train_one(name, seed, warm_state)
 
 
-def train_seeded(seeds, only, jobs):
-    """Train every (model, seed) of the sweep in ``jobs`` processes; update the cache."""
+def train_seeded(seeds, only, jobs, out=None):
+    """Train every (model, seed) of the sweep in ``jobs`` processes; update the cache
+    (``data/<out>.{pt,json}``, default the book's; merge a separate one with --merge)."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from multiprocessing import get_context
 
     from lvmkit.book.part3_seeds import CACHE, SWEEP, key
 
-    out_pt, out_json = (ROOT / "data" / f"{CACHE}.{ext}" for ext in ("pt", "json"))
+    out_pt, out_json = (ROOT / "data" / f"{out or CACHE}.{ext}" for ext in ("pt", "json"))
     weights = torch.load(out_pt, weights_only=True) if out_pt.exists() else {}
     info = json.loads(out_json.read_text()) if out_json.exists() else {}
     todo = [(n, s) for s in seeds for n, spec in SWEEP.items()
@@ -151,6 +154,24 @@ def train_seeded(seeds, only, jobs):
     return time.perf_counter() - t0
 
 
+def merge_seeded(name):
+    """Add the models of data/<name>.{pt,json} to the seeded cache (theirs win)."""
+    from lvmkit.book.part3_seeds import CACHE, compact
+
+    info = {**json.loads((ROOT / "data" / f"{CACHE}.json").read_text()),
+            **json.loads((ROOT / "data" / f"{name}.json").read_text())}
+    for ext in ("pt", "json"):
+        src, dst = ROOT / "data" / f"{name}.{ext}", ROOT / "data" / f"{CACHE}.{ext}"
+        if ext == "pt":
+            merged = {**torch.load(dst, weights_only=True), **torch.load(src, weights_only=True)}
+            torch.save({k: compact(v, info[k]["config"]) for k, v in merged.items()}, dst)
+        else:
+            merged = {**json.loads(dst.read_text()), **json.loads(src.read_text())}
+            dst.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
+        src.unlink()
+    print(f"merged data/{name}.{{pt,json}} into data/{CACHE}.{{pt,json}}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", choices=["digits", "shapes"], required=True)
@@ -159,6 +180,9 @@ def main():
                     help="digits: the seeded sweep, the single-seed models, or both")
     ap.add_argument("--seeds", nargs="*", type=int, default=list(range(8)))
     ap.add_argument("--jobs", type=int, default=2, help="processes for the seeded sweep")
+    ap.add_argument("--out", default=None, help="seeded sweep: write data/OUT.{pt,json}")
+    ap.add_argument("--merge", default=None,
+                    help="merge data/MERGE.{pt,json} (an --out run) into the seeded cache")
     ap.add_argument("--accelerator", default="cpu")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
@@ -166,8 +190,11 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
+    if args.merge:
+        merge_seeded(args.merge)
+        return
     if args.data == "digits" and args.part != "legacy":
-        seconds = train_seeded(args.seeds, args.only, args.jobs)
+        seconds = train_seeded(args.seeds, args.only, args.jobs, args.out)
         print(f"seeded digits models: {seconds / 60:.1f} min with {args.jobs} processes",
               flush=True)
         if args.part == "seeds":

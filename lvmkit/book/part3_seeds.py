@@ -24,6 +24,7 @@ import torch
 
 __all__ = [
     "MAX_EPOCHS",
+    "compact",
     "curve",
     "MAX_EPOCHS_WARM",
     "PATIENCE",
@@ -140,17 +141,48 @@ def _zero_latent_inputs(vae) -> None:
             layer.weight.zero_()
 
 
+_MASKED = {"decoder.out.weight": "decoder.mask_out", "decoder.direct.weight": "decoder.mask_direct"}
+
+
+def _mask_of(vae, key: str):
+    """MADE's mask buffer for a masked weight ``key`` of ``vae``, else ``None``."""
+    buffers = dict(vae.named_buffers())
+    if key.startswith("decoder.layers.") and key.endswith(".weight"):
+        return buffers.get(f"decoder.mask{key.split('.')[2]}")
+    return buffers.get(_MASKED.get(key, ""))
+
+
 def _store(vae) -> dict:
-    """float16 state without MADE's masks (rebuilt from the configuration on load)."""
-    return {k: v.detach().to(torch.float16) for k, v in vae.state_dict().items()
-            if "mask" not in k}
+    """float16 state without MADE's masks (rebuilt from the configuration on load), and
+    each masked weight as the 1-D vector of its unmasked entries (the others never act)."""
+    out = {}
+    for k, v in vae.state_dict().items():
+        if "mask" in k:
+            continue
+        mask = _mask_of(vae, k)
+        out[k] = (v[mask.bool()] if mask is not None else v).detach().to(torch.float16)
+    return out
 
 
 def _restore(vae, state: dict) -> None:
+    state = dict(state)
+    for k, v in state.items():
+        mask = _mask_of(vae, k)
+        if mask is not None and v.ndim == 1:  # unmasked entries only: the rest are zero
+            full = torch.zeros(mask.shape, dtype=v.dtype)
+            full[mask.bool()] = v
+            state[k] = full
     missing, unexpected = vae.load_state_dict(state, strict=False)
     if unexpected or any("mask" not in k for k in missing):
         raise ValueError(f"state does not fit the model: missing {missing}, "
                          f"unexpected {unexpected}")
+
+
+def compact(state: dict, cfg: dict) -> dict:
+    """A stored state in the compact form of :func:`_store` (idempotent)."""
+    vae = build(cfg)
+    _restore(vae, {k: v.float() for k, v in state.items()})
+    return _store(vae)
 
 
 def train_one(name: str, seed: int, warm_state: dict | None = None) -> tuple[dict, dict]:
@@ -173,7 +205,9 @@ def train_one(name: str, seed: int, warm_state: dict | None = None) -> tuple[dic
     if cfg["warm_start"]:
         state = {k: v.float() for k, v in warm_state.items()}
         if cfg["n_latents"]:  # the decoder of the latent-free MADE; z's inputs start at 0
-            vae.load_state_dict(state, strict=False)
+            base = build({**cfg, "n_latents": 0})
+            _restore(base, state)
+            vae.load_state_dict(base.state_dict(), strict=False)
             _zero_latent_inputs(vae)
         else:
             _restore(vae, state)
