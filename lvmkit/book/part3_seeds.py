@@ -24,20 +24,20 @@ import torch
 
 __all__ = [
     "MAX_EPOCHS",
-    "compact",
-    "curve",
     "MAX_EPOCHS_WARM",
     "PATIENCE",
     "SWEEP",
+    "compact",
+    "curve",
     "fit_val_split",
-    "paired_ll",
-    "seeds_of",
-    "table",
-    "values",
     "key",
     "load_seeded",
+    "paired_ll",
     "seeded_records",
+    "seeds_of",
+    "table",
     "train_one",
+    "values",
 ]
 
 MAX_EPOCHS = 400
