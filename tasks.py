@@ -415,6 +415,14 @@ PROVENANCE: dict[str, tuple[str, str | None]] = {
     "part3_digits.json": (
         "configuration, training time and metrics of each model in part3_digits.pt",
         f"{PY_DATA} scripts/make_part3.py --data digits"),
+    "part3_digits_seeds.pt": (
+        "float16 state dicts (MADE masks left out) of the seeded part-3 digits VAEs "
+        "(lvmkit.book.part3_seeds.SWEEP, early-stopped on a validation split)",
+        f"{PY_DATA} scripts/make_part3.py --data digits --part seeds --jobs 2"),
+    "part3_digits_seeds.json": (
+        "configuration, seed, training time, early-stopping epoch, metrics and per-image "
+        "held-out log-likelihoods of each model in part3_digits_seeds.pt",
+        f"{PY_DATA} scripts/make_part3.py --data digits --part seeds --jobs 2"),
     "part3_shapes.pt": (
         "float16 state dicts of the part-3 VAEs trained by lvmkit.training.fit on the "
         "synthetic shapes (lvmkit.datasets.load_shapes_split)",

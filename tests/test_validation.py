@@ -43,6 +43,7 @@ from lvmkit import (
     sparse_coding,
     training,
     treeworld,
+    two_sample,
     vae,
     validation,
 )
@@ -52,6 +53,8 @@ from lvmkit.book import part1_baselines as p1b
 from lvmkit.book import part1_figures as p1f
 from lvmkit.book import part1_probes as p1p
 from lvmkit.book import part2_codes as p2c
+from lvmkit.book import part3_figures as p3f
+from lvmkit.book import part3_seeds as p3s
 
 NAN, INF = float("nan"), float("inf")
 F64 = torch.float64
@@ -1857,6 +1860,95 @@ CASES += [
         lambda: p2c.plot_prior_em([1.0], {}),
     ),
 ]
+
+
+# lvmkit.two_sample: the kernel two-sample test
+CASES += [
+    C(
+        "two_sample.mmd_test",
+        "a",
+        "NaN",
+        lambda: two_sample.mmd_test(
+            np.full((3, 2), NAN), np.zeros((3, 2)), generator=G
+        ),
+    ),
+    C(
+        "two_sample.mmd_test",
+        "b",
+        "wrong width",
+        lambda: two_sample.mmd_test(np.zeros((3, 2)), np.zeros((3, 3)), generator=G),
+    ),
+    C(
+        "two_sample.mmd_test",
+        "bandwidth",
+        "non-positive",
+        lambda: two_sample.mmd_test(
+            np.zeros((3, 2)), np.ones((3, 2)), bandwidth=0.0, generator=G
+        ),
+    ),
+    C(
+        "two_sample.mmd_test",
+        "generator",
+        "not a generator",
+        lambda: two_sample.mmd_test(np.zeros((3, 2)), np.ones((3, 2)), generator=0),
+    ),
+    C(
+        "two_sample.median_bandwidth",
+        "a",
+        "wrong ndim",
+        lambda: two_sample.median_bandwidth(np.zeros(3), np.zeros((3, 1))),
+    ),
+]
+
+
+# the book's seeded part-3 digits models (lvmkit.book.part3_seeds, part3_figures)
+_P3 = "book.part3_seeds"
+_REC = {}
+CASES += [
+    C(f"{_P3}.key", "name", "unknown model", lambda: p3s.key("vae", 0)),
+    C(f"{_P3}.train_one", "name", "unknown model", lambda: p3s.train_one("vae", 0)),
+    C(f"{_P3}.load_seeded", "name", "unknown model", lambda: p3s.load_seeded("vae", 0)),
+    C(f"{_P3}.seeds_of", "name", "unknown model", lambda: p3s.seeds_of(_REC, "vae")),
+    C(f"{_P3}.values", "name", "unknown model", lambda: p3s.values(_REC, "vae", "mi")),
+    C(
+        f"{_P3}.paired_ll",
+        "a",
+        "unknown model",
+        lambda: p3s.paired_ll(_REC, "vae", "vae"),
+    ),
+    C(
+        f"{_P3}.table",
+        "rows",
+        "unknown model",
+        lambda: p3s.table(_REC, {"x": "vae"}, {"MI": "mi"}),
+    ),
+    C(
+        f"{_P3}.curve",
+        "names",
+        "unknown model",
+        lambda: p3s.curve(_REC, {1: "vae"}, "mi"),
+    ),
+    C(f"{_P3}.compact", "state", "a list", lambda: p3s.compact([], {})),
+    C(
+        f"{_P3}.seeded_records",
+        "directory",
+        "no manifest",
+        lambda: p3s.seeded_records("/nonexistent"),
+    ),
+    C(
+        "book.part3_figures.plot_capacity_sweep",
+        "axes",
+        "one axis",
+        lambda: p3f.plot_capacity_sweep({}, {}, axes=[None]),
+    ),
+    C(
+        "book.part3_figures.plot_rd_frontier",
+        "points",
+        "NaN",
+        lambda: p3f.plot_rd_frontier({"a": (NAN, 0.0, 1.0, 0.0)}, (1.0, 0.1)),
+    ),
+]
+EXEMPT[f"{_P3}.fit_val_split"] = "takes no arguments"
 
 # the book's part-1 baselines, probes and figure (lvmkit.book.part1_*)
 _P1 = "book.part1_baselines"
