@@ -55,6 +55,16 @@ def render_square_disk(category: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
     """
     if not 0 <= noise < 0.5:
         raise ValueError(f"noise must be in [0, 0.5), got {noise}")
+    factors = {"category": category, "x": x, "y": y, "scale": scale}
+    for name, t in factors.items():
+        validation.as_float_tensor(name, t)
+        if t.shape != x.shape:
+            raise ValueError(f"{name} must have the shape of x {tuple(x.shape)}, got "
+                             f"{tuple(t.shape)}")
+    if bool(((category < 0) | (category > 1)).any()):
+        raise ValueError("category must be probabilities in [0, 1]")
+    if not bool((scale > 0).all()):
+        raise ValueError(f"scale must be > 0, got a minimum of {float(scale.min())}")
     grid = torch.arange(size, dtype=x.dtype, device=x.device)
     a = (grid - x[..., None]).abs()[..., None, :]
     b = (grid - y[..., None]).abs()[..., :, None]
