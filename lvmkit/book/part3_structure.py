@@ -3,6 +3,7 @@ model stores (scripts/make_part3_shapes.py) and the loader of that cache."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from lvmkit.aggregate_posterior import aggregate_stats
@@ -12,7 +13,9 @@ from lvmkit.structured_decoders import build_structured_vae
 from lvmkit.two_sample import classifier_two_sample_test
 from lvmkit.vae import iw_log_likelihood
 
-__all__ = ["CACHE", "load_shapes_model", "model_metrics", "shapes_records"]
+__all__ = ["CACHE", "KINDS", "criteria_table", "load_shapes_model", "model_metrics",
+           "plot_data_size_sweep", "shapes_records", "t_bound", "template_correlations",
+           "values"]
 
 CACHE = "part3_shapes_seeds"
 MIXTURES = (5000, 21000)  # aggregate-posterior mixture sizes beyond the test set's 1000
@@ -73,3 +76,100 @@ def load_shapes_model(name: str, *, directory=None):
                                prior=cfg["prior"])
     vae.load_state_dict(load_weights(f"{CACHE}.pt", directory)[name])
     return vae.float().eval(), records[name]
+
+
+KINDS = {  # the chapter's label -> the model key of scripts/make_part3_shapes.py
+    "factorised": "bernoulli",
+    "MADE + latents": "made",
+    "MADE, no latents": "made0",
+    "renderer (exact)": "render",
+    "renderer (squares, disks)": "render_disk",
+    "templates + transformer": "template",
+}
+
+
+def values(records: dict, key: str, metric: str, *, n: int = 20000,
+           seeds=range(5)) -> np.ndarray:
+    """One stored metric of model ``key`` trained on ``n`` images, one value per seed."""
+    return np.array([records[f"{key}_n{n}_s{s}"]["metrics"][metric] for s in seeds])
+
+
+def criteria_table(records: dict, columns: dict[str, str], *, kinds=None, n: int = 20000,
+                   seeds=range(5), digits: int = 3):
+    """DataFrame of ``"mean ± se"`` over seeds: rows the models, columns ``columns``
+    (metric -> column title); a metric a model lacks (no latents) reads ``"–"``, and a
+    model without latents reports its exact ``test_ll`` under any ``test_ll_k*``."""
+    import pandas as pd
+
+    from lvmkit.reproducibility import replicates, sig
+
+    kinds = KINDS if kinds is None else kinds
+    rows = {}
+    for label, key in kinds.items():
+        row = []
+        for metric in columns:
+            rec = records[f"{key}_n{n}_s0"]["metrics"]
+            name = metric
+            if metric not in rec and metric.startswith("test_ll"):
+                name = "test_ll"  # no latents: log p(x) is exact, whatever K
+            if name not in rec or (name.startswith(("mi", "kl", "r2"))
+                                   and records[f"{key}_n{n}_s0"]["config"]["n_latents"] == 0):
+                row.append("–")
+                continue
+            r = replicates(values(records, key, name, n=n, seeds=seeds))
+            row.append(f"{sig(r.mean, digits)} ± {sig(r.se, 1)}")
+        rows[label] = row
+    frame = pd.DataFrame(rows, index=list(columns.values())).T
+    frame.index.name = f"model ({len(list(seeds))} seeds, mean ± se)"
+    return frame
+
+
+def plot_data_size_sweep(records: dict, kinds: dict[str, str], metrics: dict[str, str], *,
+                         sizes=(500, 2000, 20000), seeds=range(5)):
+    """One panel per metric: mean ± se over seeds against the number of training images
+    (log scale), one line per model. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.2),
+                             squeeze=False)
+    for ax, (metric, title) in zip(axes[0], metrics.items(), strict=True):
+        for label, key in kinds.items():
+            v = np.array([values(records, key, metric, n=n, seeds=seeds) for n in sizes])
+            se = v.std(1, ddof=1) / np.sqrt(v.shape[1])
+            ax.errorbar(sizes, v.mean(1), yerr=se, marker="o", capsize=3, label=label)
+        ax.set_xscale("log")
+        ax.set_xlabel("training images")
+        ax.set_title(title)
+    axes[0, 0].legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def t_bound(values, rate: float, *, side: str = "lower") -> float:
+    """The one-sided ``1 - rate`` Student-t confidence bound on the mean of replicates
+    (``"lower"``: mean - t se; ``"upper"``: mean + t se), as in
+    :func:`lvmkit.reproducibility.check_replicates`."""
+    from scipy import stats
+
+    from lvmkit.reproducibility import replicates
+
+    r = replicates(values)
+    t = float(stats.t.isf(rate, r.n - 1))
+    return r.mean - t * r.se if side == "lower" else r.mean + t * r.se
+
+
+@torch.no_grad()
+def template_correlations(decoder) -> np.ndarray:
+    """Pearson correlation of each learned template of a
+    :class:`lvmkit.structured_decoders.TemplateDecoder` (pixel-on probabilities) with
+    a centred square and a centred plus of half-width 1/2 (the decoder's nominal size)
+    rendered at the template's resolution; shape ``(2, 2)``: [template, (square, plus)]."""
+    from lvmkit.datasets import render_shapes
+
+    side = decoder.templates.shape[-1]
+    c = torch.tensor((side - 1) / 2)
+    ref = [render_shapes(torch.tensor(k), c, c, torch.tensor(side / 4), size=side, noise=0.0)
+           for k in (0.0, 1.0)]
+    t = torch.sigmoid(decoder.templates).reshape(2, -1)
+    return np.array([[float(torch.corrcoef(torch.stack([t[j], r]))[0, 1]) for r in ref]
+                     for j in range(2)])
