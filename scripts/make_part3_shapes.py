@@ -13,11 +13,11 @@ latents (a density reference), the exact renderer of the data ("render", the ora
 a misspecified renderer that draws squares or disks ("render_disk") and a partly rigid
 decoder, two learned templates moved by a spatial transformer ("template"), each on
 the full training set (20 000 images) at every seed; and the data-size sweep, the
-factorised and template decoders on the first 500 training images (the full-set models
-are the sweep's other point). The first plan also swept 2000 images and the disk
+factorised and template decoders on the first 500 and 2000 training images (the
+full-set models are the sweep's third point). The first plan also swept the disk
 renderer; the compute budget of the session that made the cache (2 shared cores) cut
-it to this, and the seed-0 models of the larger plan that were finished stay in the
-cache (bernoulli_n2000_s0, render_disk_n500_s0, render_disk_n2000_s0, ...).
+it, and its finished seed-0 models stay in the cache (render_disk_n500_s0,
+render_disk_n2000_s0).
 
 Equal budgets and early stopping: every model gets the same number of gradient steps
 (EPOCHS passes over the full set, batch 256; a smaller training set is passed over
@@ -48,7 +48,7 @@ EPOCHS = 20  # passes over the full training set: 1580 steps of batch 256
 BATCH = 256
 PATIENCE_STEPS = 400  # about five full-set epochs
 N_FULL = 20000
-SIZES = (500,)
+SIZES = (500, 2000)
 MAIN = {  # key: (decoder, n_latents)
     "bernoulli": ("bernoulli", 4),
     "made": ("made", 4),
