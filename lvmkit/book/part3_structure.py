@@ -141,7 +141,6 @@ def plot_data_size_sweep(records: dict, kinds: dict[str, str], metrics: dict[str
         ax.set_xlabel("training images")
         ax.set_title(title)
     axes[0, 0].legend(fontsize="small")
-    fig.tight_layout()
     return fig
 
 
