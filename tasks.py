@@ -430,6 +430,13 @@ PROVENANCE: dict[str, tuple[str, str | None]] = {
     "part3_shapes.json": (
         "configuration, training time and metrics of each model in part3_shapes.pt",
         f"{PY_DATA} scripts/make_part3.py --data shapes"),
+    "part3_shapes_seeds.pt": (
+        "float16 state dicts of the shapes models of chapters/part3/structure.ipynb (six "
+        "decoders at 5+ seeds, and the data-size sweep), trained by lvmkit.training.fit",
+        f"{PY_DATA} scripts/make_part3_shapes.py --jobs 2"),
+    "part3_shapes_seeds.json": (
+        "configuration, budget, early-stopping epoch, training time and metrics of each "
+        "model in part3_shapes_seeds.pt", f"{PY_DATA} scripts/make_part3_shapes.py --jobs 2"),
     "execution_times.json": (
         "wall-clock seconds per notebook on the author's machine", "python3 tasks.py execute"),
     "execution_provenance.json": (

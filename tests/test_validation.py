@@ -25,6 +25,7 @@ from torch.distributions import Independent, Laplace, Normal
 
 import lvmkit
 from lvmkit import (
+    aggregate_posterior,
     artifacts,
     datasets,
     diagnostics,
@@ -41,6 +42,7 @@ from lvmkit import (
     probes,
     scramble,
     sparse_coding,
+    structured_decoders,
     training,
     treeworld,
     two_sample,
@@ -54,7 +56,9 @@ from lvmkit.book import part1_figures as p1f
 from lvmkit.book import part1_probes as p1p
 from lvmkit.book import part2_codes as p2c
 from lvmkit.book import part3_figures as p3f
+from lvmkit.book import part3_salt_pepper as p3sp
 from lvmkit.book import part3_seeds as p3s
+from lvmkit.book import part3_structure as p3st
 
 NAN, INF = float("nan"), float("inf")
 F64 = torch.float64
@@ -1949,6 +1953,156 @@ CASES += [
     ),
 ]
 EXEMPT[f"{_P3}.fit_val_split"] = "takes no arguments"
+
+
+# structured decoders, large-mixture aggregate posterior, classifier two-sample test
+CASES += [
+    C(
+        "aggregate_posterior.aggregate_stats",
+        "x_mix",
+        "NaN",
+        lambda: aggregate_posterior.aggregate_stats(
+            VAE2, nan_like((3, 4), torch.float32), torch.zeros(2, 4)
+        ),
+    ),
+    C(
+        "aggregate_posterior.aggregate_stats",
+        "x_query",
+        "mismatched size (P)",
+        lambda: aggregate_posterior.aggregate_stats(
+            VAE2, torch.zeros(3, 4), torch.zeros(2, 5)
+        ),
+    ),
+    C(
+        "aggregate_posterior.aggregate_stats",
+        "n_samples",
+        "non-positive count",
+        lambda: aggregate_posterior.aggregate_stats(
+            VAE2, torch.zeros(3, 4), torch.zeros(2, 4), 0
+        ),
+    ),
+    C(
+        "two_sample.classifier_two_sample_test",
+        "a",
+        "NaN",
+        lambda: two_sample.classifier_two_sample_test(
+            np.full((20, 3), NAN), np.zeros((20, 3))
+        ),
+    ),
+    C(
+        "two_sample.classifier_two_sample_test",
+        "b",
+        "mismatched dimension",
+        lambda: two_sample.classifier_two_sample_test(
+            np.zeros((20, 3)), np.zeros((20, 2))
+        ),
+    ),
+    C(
+        "two_sample.classifier_two_sample_test",
+        "k",
+        "non-positive count",
+        lambda: two_sample.classifier_two_sample_test(
+            np.zeros((20, 3)), np.zeros((20, 3)), k=0
+        ),
+    ),
+    C(
+        "structured_decoders.render_square_disk",
+        "scale",
+        "non-positive scale",
+        lambda: structured_decoders.render_square_disk(
+            *torch.zeros(3, 2), torch.zeros(2)
+        ),
+    ),
+    C(
+        "structured_decoders.DiskRenderDecoder",
+        "size",
+        "too small",
+        lambda: structured_decoders.DiskRenderDecoder(2),
+    ),
+    C(
+        "structured_decoders.TemplateDecoder",
+        "template_side",
+        "too small",
+        lambda: structured_decoders.TemplateDecoder(12, 2),
+    ),
+    C(
+        "structured_decoders.build_structured_vae",
+        "n_latents",
+        "not 4",
+        lambda: structured_decoders.build_structured_vae("template", 144, 3),
+    ),
+]
+
+
+# the book's part-3 structure page and salt-and-pepper helpers
+_SP, _ST = "book.part3_salt_pepper", "book.part3_structure"
+CASES += [
+    C(f"{_SP}.describe", "r", "a list", lambda: p3sp.describe([1.0])),
+    C(
+        f"{_SP}.lagrangian_terms",
+        "x_test",
+        "NaN",
+        lambda: p3sp.lagrangian_terms(
+            VAE2, nan_like((3, 4), torch.float32), torch.zeros(3, 4), seed=0
+        ),
+    ),
+    C(
+        f"{_SP}.mmd_replicates",
+        "n",
+        "non-positive count",
+        lambda: p3sp.mmd_replicates(VAE2, torch.zeros(3, 4), 0, seed=0),
+    ),
+    C(
+        f"{_SP}.neighbourhoods",
+        "x",
+        "NaN",
+        lambda: p3sp.neighbourhoods(VAE2, nan_like((3, 4), torch.float32)),
+    ),
+    C(f"{_SP}.seed_groups", "records", "a list", lambda: p3sp.seed_groups([])),
+    C(f"{_ST}.values", "key", "unknown model", lambda: p3st.values({}, "nope", "mi")),
+    C(
+        f"{_ST}.criteria_table",
+        "kinds",
+        "a list",
+        lambda: p3st.criteria_table({}, {"a": "b"}, kinds=["x"]),
+    ),
+    C(
+        f"{_ST}.load_shapes_model",
+        "name",
+        "unknown model",
+        lambda: p3st.load_shapes_model("nope"),
+    ),
+    C(
+        f"{_ST}.model_metrics",
+        "n_train",
+        "non-positive count",
+        lambda: p3st.model_metrics(VAE2, 0),
+    ),
+    C(
+        f"{_ST}.plot_data_size_sweep",
+        "kinds",
+        "a list",
+        lambda: p3st.plot_data_size_sweep({}, ["a"], {"m": "x"}),
+    ),
+    C(
+        f"{_ST}.shapes_records",
+        "directory",
+        "no manifest",
+        lambda: p3st.shapes_records("/nonexistent"),
+    ),
+    C(
+        f"{_ST}.t_bound",
+        "rate",
+        "above 1/2",
+        lambda: p3st.t_bound([1.0, 2.0, 3.0], 2.0),
+    ),
+    C(
+        f"{_ST}.template_correlations",
+        "decoder",
+        "not a template decoder",
+        lambda: p3st.template_correlations(VAE2.decoder),
+    ),
+]
 
 # the book's part-1 baselines, probes and figure (lvmkit.book.part1_*)
 _P1 = "book.part1_baselines"
