@@ -412,6 +412,10 @@ PROVENANCE: dict[str, tuple[str, str | None]] = {
     "part3_shapes.json": (
         "configuration, training time and metrics of each model in part3_shapes.pt",
         f"{PY_DATA} scripts/make_part3.py --data shapes"),
+    "bayes_loop.npz": (
+        "Monte-Carlo EM of the Laplace scales of the part-2 sparse model on natural "
+        "patches, and the replicated Bayes'-loop measurements after the fit",
+        f"{PY_DATA} scripts/make_bayes_loop.py"),
     "execution_times.json": (
         "wall-clock seconds per notebook on the author's machine", "python3 tasks.py execute"),
     "execution_provenance.json": (
