@@ -249,12 +249,11 @@ def energy_correlation(draws: torch.Tensor, *, n_boot: int = 200,
     """
     draws = validation.as_float_tensor("draws", draws, ndim=3, dtype=torch.float64)
     validation.check_int("n_boot", n_boot, 2)
-    S, B, N = draws.shape
+    _, B, N = draws.shape
     iu = torch.triu_indices(N, N, 1)
 
     def corr(e):
-        c = torch.corrcoef(e.reshape(-1, N).T)
-        return c
+        return torch.corrcoef(e.reshape(-1, N).T)
 
     e = draws.abs()
     c = corr(e)

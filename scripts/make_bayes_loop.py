@@ -32,7 +32,7 @@ from lvmkit.artifacts import load_npz
 from lvmkit.patches import natural_patches
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lvmkit.book import part2_bayes_loop as bl  # noqa: E402
+from lvmkit.book import part2_bayes_loop as bl
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "bayes_loop.npz"
 N_EM, EM_SAMPLES, EM_WARMUP, TOL, PATIENCE, MAX_ITER, JOINT_ITERS = 600, 5, 100, 0.005, 3, 40, 6

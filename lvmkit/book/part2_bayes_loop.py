@@ -14,7 +14,8 @@ from lvmkit import sparse_em as em
 from lvmkit.diagnostics import run_average_posterior, run_mmd
 from lvmkit.patches import natural_patches
 
-__all__ = ["BANDWIDTH", "laplace_prior", "plot_eps_eta", "plot_loop", "replicate",
+__all__ = ["BANDWIDTH", "laplace_prior", "plot_em_path", "plot_energy_corr", "plot_eps_eta",
+           "plot_loop", "replicate",
            "sample_laplace"]
 
 BANDWIDTH = 17.0  # kernel width of every MMD: ~ the median distance of unit-variance patches
@@ -72,7 +73,7 @@ def replicate(A, s_heur, s_ml, sigma, k, B, ts) -> dict:
     out["mean_abs_heur"] = float(d_heur.abs().mean())
     eps, eta_t, by_t = [], [], {}
     for t in ts:
-        m = int(round(t * B))
+        m = round(t * B)
         mix = torch.cat([patches[:m], other[m:]])
         d = draws(mix, s_ml)
         by_t[t] = d
@@ -159,4 +160,46 @@ def plot_eps_eta(eps, eps_se, eta, eta_se, ts, eps_null, eps_null_se):
                     fontsize=8)
     ax.set(xlabel="epsilon: MMD$^2$(model images, mix)", ylabel="eta (nats)")
     ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_em_path(scales_path, joint_noise_path, tol, change):
+    """Monte-Carlo EM: the prior scales per iteration (median and 10-90 % band over the
+    latents), the convergence criterion against its tolerance, and the noise of a joint
+    run."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(1, 3, figsize=(10.5, 3.0))
+    it = np.arange(len(scales_path))
+    q = np.quantile(scales_path, [0.1, 0.5, 0.9], axis=1)
+    ax[0].fill_between(it, q[0], q[2], color="C0", alpha=0.3, label="10-90 % of latents")
+    ax[0].plot(it, q[1], "o-", color="C0", ms=3, label="median")
+    ax[0].set(xlabel="EM iteration", ylabel="prior scale s_i", yscale="log",
+              title="prior scales (sigma fixed)")
+    ax[0].legend(fontsize=8)
+    ax[1].semilogy(np.arange(1, len(change) + 1), change, "o-", color="C1", ms=3)
+    ax[1].axhline(tol, color="0.4", ls="--", label="tolerance")
+    ax[1].set(xlabel="EM iteration", ylabel="max |d log sigma|, |d mean log s|",
+              title="stopping criterion")
+    ax[1].legend(fontsize=8)
+    ax[2].semilogy(np.arange(len(joint_noise_path)), joint_noise_path, "o-", color="C2",
+                   ms=3)
+    ax[2].set(xlabel="EM iteration", ylabel="noise sigma", title="joint fit of sigma")
+    return fig
+
+
+def plot_energy_corr(corr_data, corr_model):
+    """Energy correlations corr(|x_i|, |x_j|) under the average posterior, all pairs:
+    histograms for natural patches and for the model's own images."""
+    import matplotlib.pyplot as plt
+
+    iu = np.triu_indices(corr_data.shape[0], 1)
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    bins = np.linspace(-0.1, max(0.3, float(corr_data[iu].max())), 60)
+    ax.hist(corr_model[iu], bins, color="C0", alpha=0.6, label="model images")
+    ax.hist(corr_data[iu], bins, color="C3", alpha=0.6, label="natural patches")
+    ax.axvline(0, color="0.3", lw=1)
+    ax.set(xlabel="corr(|x_i|, |x_j|) under q(x), one per atom pair",
+           ylabel="atom pairs", yscale="log")
+    ax.legend(fontsize=8)
     return fig
