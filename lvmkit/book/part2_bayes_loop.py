@@ -125,23 +125,20 @@ def plot_loop(x, image, post, avg_post, prior_draws, *, size: int = 12, lim: flo
     ax[0].set(title="1. latents x ~ r(x)", xlabel="12 largest latents", ylabel="x_i")
     v = float(image.abs().max())
     ax[1].imshow(image.reshape(size, size).numpy(), cmap="gray", vmin=-v, vmax=v)
-    ax[1].set(title="2. image I = Ax + noise", xticks=[], yticks=[])
+    ax[1].set(title="2. generate: I = Ax + noise", xticks=[], yticks=[])
     for s in range(post.shape[0]):
         ax[2].plot(range(len(order)), post[s, order].numpy(), ".", color="C1", alpha=0.4)
     ax[2].plot(range(len(order)), x[order].numpy(), "_", color="C0", ms=14, mew=2,
                label="true x")
-    ax[2].set(title="3. posterior draws q(x | I)", xlabel="the same latents")
+    ax[2].set(title="3. infer: draws of q(x | I)", xlabel="the same latents")
     ax[2].legend(loc="upper right", fontsize=8)
     bins = np.linspace(-lim, lim, 61)
     ax[3].hist(prior_draws.numpy(), bins, density=True, histtype="step", lw=2,
                color="C0", label="prior r(x)")
     ax[3].hist(avg_post.numpy(), bins, density=True, histtype="step", lw=1.5,
                color="C1", label="average q(x)")
-    ax[3].set(title="4. back: average posterior", xlabel="x_i", yscale="log")
+    ax[3].set(title="4. average: back to r(x)", xlabel="x_i", yscale="log")
     ax[3].legend(loc="lower center", fontsize=8)
-    for a, b, label in ((0, 1, "generate"), (1, 2, "infer"), (2, 3, "average")):
-        fig.text((ax[a].get_position().x1 + ax[b].get_position().x0) / 2, 0.93, label,
-                 ha="center", fontsize=9, color="0.3")
     return fig
 
 
@@ -151,6 +148,9 @@ def plot_eps_eta(eps, eps_se, eta, eta_se, ts, eps_null, eps_null_se):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    k = 1e3  # MMD^2 in units of 1e-3
+    eps, eps_se = np.asarray(eps) * k, np.asarray(eps_se) * k
+    eps_null, eps_null_se = eps_null * k, eps_null_se * k
     ax.axvspan(eps_null - 2 * eps_null_se, eps_null + 2 * eps_null_se, color="0.85",
                label="null: model vs model (± 2 se)")
     ax.errorbar(eps, eta, xerr=eps_se, yerr=eta_se, fmt="o-", color="C3", capsize=3,
@@ -158,7 +158,7 @@ def plot_eps_eta(eps, eps_se, eta, eta_se, ts, eps_null, eps_null_se):
     for e, h, t in zip(eps, eta, ts, strict=True):
         ax.annotate(f"t = {t:g}", (e, h), textcoords="offset points", xytext=(6, -12),
                     fontsize=8)
-    ax.set(xlabel="epsilon: MMD$^2$(model images, mix)", ylabel="eta (nats)")
+    ax.set(xlabel="epsilon: MMD$^2$(model images, mix) × 1000", ylabel="eta (nats)")
     ax.legend(loc="upper left", fontsize=8)
     return fig
 
