@@ -437,6 +437,10 @@ PROVENANCE: dict[str, tuple[str, str | None]] = {
     "part3_shapes_seeds.json": (
         "configuration, budget, early-stopping epoch, training time and metrics of each "
         "model in part3_shapes_seeds.pt", f"{PY_DATA} scripts/make_part3_shapes.py --jobs 2"),
+    "bayes_loop.npz": (
+        "Monte-Carlo EM of the Laplace scales of the part-2 sparse model on natural "
+        "patches, and the replicated Bayes'-loop measurements after the fit",
+        f"{PY_DATA} scripts/make_bayes_loop.py"),
     "execution_times.json": (
         "wall-clock seconds per notebook on the author's machine", "python3 tasks.py execute"),
     "execution_provenance.json": (

@@ -42,6 +42,7 @@ from lvmkit import (
     probes,
     scramble,
     sparse_coding,
+    sparse_em,
     structured_decoders,
     training,
     treeworld,
@@ -54,6 +55,7 @@ from lvmkit.book import notebook as reproducibility
 from lvmkit.book import part1_baselines as p1b
 from lvmkit.book import part1_figures as p1f
 from lvmkit.book import part1_probes as p1p
+from lvmkit.book import part2_bayes_loop as p2bl
 from lvmkit.book import part2_codes as p2c
 from lvmkit.book import part3_figures as p3f
 from lvmkit.book import part3_salt_pepper as p3sp
@@ -2101,6 +2103,111 @@ CASES += [
         "decoder",
         "not a template decoder",
         lambda: p3st.template_correlations(VAE2.decoder),
+    ),
+]
+
+
+# lvmkit.sparse_em: Monte-Carlo EM for the sparse model's prior scales and noise
+CASES += [
+    C(
+        "sparse_em.laplace_e_step",
+        "scales",
+        "non-positive",
+        lambda: sparse_em.laplace_e_step(IMG, A, -torch.ones(3, dtype=F64), 0.5),
+    ),
+    C(
+        "sparse_em.gaussian_e_step",
+        "noise_std",
+        "non-positive",
+        lambda: sparse_em.gaussian_e_step(IMG, A, torch.ones(3, dtype=F64), 0.0),
+    ),
+    C(
+        "sparse_em.laplace_m_step",
+        "draws",
+        "wrong shape",
+        lambda: sparse_em.laplace_m_step(IMG, A, torch.zeros(2, 3, dtype=F64)),
+    ),
+    C(
+        "sparse_em.gaussian_m_step",
+        "draws",
+        "wrong shape",
+        lambda: sparse_em.gaussian_m_step(IMG, A, torch.zeros(2, 3, dtype=F64)),
+    ),
+    C(
+        "sparse_em.mc_em",
+        "tol",
+        "non-positive",
+        lambda: sparse_em.mc_em(
+            IMG,
+            A,
+            torch.ones(3, dtype=F64),
+            0.5,
+            e_step=sparse_em.gaussian_e_step,
+            m_step=sparse_em.gaussian_m_step,
+            tol=0.0,
+        ),
+    ),
+    C(
+        "sparse_em.gaussian_marginal_loglik",
+        "images",
+        "wrong shape",
+        lambda: sparse_em.gaussian_marginal_loglik(
+            torch.zeros(2, 5, dtype=F64), A, torch.ones(3, dtype=F64), 0.5
+        ),
+    ),
+    C(
+        "sparse_em.energy_correlation",
+        "draws",
+        "wrong shape",
+        lambda: sparse_em.energy_correlation(torch.zeros(2, 3, dtype=F64)),
+    ),
+]
+
+
+# the book's Bayes' loop after the ML fit (lvmkit.book.part2_bayes_loop)
+_BL = "book.part2_bayes_loop"
+CASES += [
+    C(
+        f"{_BL}.laplace_prior",
+        "scales",
+        "negative",
+        lambda: p2bl.laplace_prior(-torch.ones(3, dtype=F64)),
+    ),
+    C(
+        f"{_BL}.sample_laplace",
+        "generator",
+        "missing",
+        lambda: p2bl.sample_laplace(torch.ones(3, dtype=F64), 2, None),
+    ),
+    C(
+        f"{_BL}.replicate",
+        "B",
+        "one patch",
+        lambda: p2bl.replicate(A, None, None, 0.5, 0, 1, [0.0]),
+    ),
+    C(
+        f"{_BL}.plot_loop",
+        "x",
+        "NaN",
+        lambda: p2bl.plot_loop(np.full(3, NAN), None, None, None, None),
+    ),
+    C(
+        f"{_BL}.plot_eps_eta",
+        "eps",
+        "NaN",
+        lambda: p2bl.plot_eps_eta(np.full(3, NAN), None, None, None, None, 0.0, 0.0),
+    ),
+    C(
+        f"{_BL}.plot_em_path",
+        "scales_path",
+        "wrong ndim",
+        lambda: p2bl.plot_em_path(np.zeros(3), None, 0.1, None),
+    ),
+    C(
+        f"{_BL}.plot_energy_corr",
+        "corr_data",
+        "NaN",
+        lambda: p2bl.plot_energy_corr(np.full((2, 2), NAN), np.zeros((2, 2))),
     ),
 ]
 
