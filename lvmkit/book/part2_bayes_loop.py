@@ -285,7 +285,7 @@ def plot_em_path(scales_path, joint_noise_path, tol, change):
 
 
 def plot_energy_corr(corr_data, corr_model):
-    """Energy correlations corr(|x_i|, |x_j|) under the average posterior, all pairs:
+    """Energy correlations ``corr(|x_i|, |x_j|)`` under the average posterior, all pairs:
     histograms for natural patches and for the model's own images."""
     validation.as_float_array("corr_data", corr_data)
     import matplotlib.pyplot as plt
