@@ -280,7 +280,12 @@ def tile_images(images, shape: tuple[int, int], ncols: int) -> np.ndarray:
 
 
 def plot_image_grids(
-    grids: dict[str, Sequence], shape: tuple[int, int], *, ncols: int = 8, axes=None
+    grids: dict[str, Sequence],
+    shape: tuple[int, int],
+    *,
+    ncols: int = 8,
+    axes=None,
+    panel_width: float = 3.0,
 ) -> np.ndarray:
     """One panel per entry: flattened images ``(n, H*W)`` tiled ``ncols`` to a row.
 
@@ -289,13 +294,14 @@ def plot_image_grids(
         shape: ``(H, W)``.
         ncols: Images per row.
         axes: ``len(grids)`` axes; a new row of panels if ``None``.
+        panel_width: Width of each new panel in inches (when ``axes`` is ``None``).
 
     Returns:
         The array of axes.
     """
     if axes is None:
         _, axes = plt.subplots(
-            1, len(grids), figsize=(3.0 * len(grids), 3.2), squeeze=False
+            1, len(grids), figsize=(panel_width * len(grids), 3.2), squeeze=False
         )
     axes = np.ravel(axes)
     if len(axes) != len(grids):

@@ -3,8 +3,10 @@ r"""Kernel two-sample test: are two sets of samples drawn from the same distribu
 :func:`mmd_test` estimates the squared maximum mean discrepancy (Gretton et al. 2012)
 
 .. math::
-    \mathrm{MMD}^2(P, Q) = \mathbb E\,k(a, a') + \mathbb E\,k(b, b') - 2\,\mathbb E\,k(a, b),
-    \qquad k(u, v) = \exp\!\big(-\|u - v\|^2 / (2\sigma^2)\big),
+    \mathrm{MMD}^2(P, Q) &= \mathbb E\,k(a, a') + \mathbb E\,k(b, b')
+        - 2\,\mathbb E\,k(a, b),
+    \\
+    k(u, v) &= \exp\!\big(-\|u - v\|^2 / (2\sigma^2)\big),
 
 without bias (the diagonal terms left out) and its permutation p-value. For judging a
 generative model, compare its samples with *held-out* data: a model that memorised its

@@ -190,7 +190,7 @@ def plot_data_size_sweep(
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(
-        1, len(metrics), figsize=(3.4 * len(metrics), 3.2), squeeze=False
+        1, len(metrics), figsize=(2.9 * len(metrics), 3.2), squeeze=False
     )
     for ax, (metric, title) in zip(axes[0], metrics.items(), strict=True):
         for label, key in kinds.items():

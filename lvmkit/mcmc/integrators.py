@@ -93,9 +93,10 @@ class ExactKinkSplitting:
     The Hamiltonian, with a diagonal mass ``m`` (shape ``(N,)``), is
 
     .. math::
-        H(x, v) = \underbrace{\tfrac12 x^\top G x - b^\top x}_{\text{likelihood}}
+        H(x, v) &= \underbrace{\tfrac12 x^\top G x - b^\top x}_{\text{likelihood}}
         + \underbrace{\sum_i \tfrac12 m_i v_i^2 + \lvert x_i\rvert / s}_{\text{exact}},
-        \qquad G = A^\top A / \sigma^2, \; b = A^\top I / \sigma^2 .
+        \\
+        G &= A^\top A / \sigma^2, \quad b = A^\top I / \sigma^2 .
 
     One step is Strang's splitting: half a kick ``v += eps/2 m^{-1} (b - G x)``, the
     exact flow of the second part for ``eps`` (:func:`v_flow`), half a kick. Each part
