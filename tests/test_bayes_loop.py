@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from stats import bonferroni, failure_rate, z_threshold
 
 from lvmkit.artifacts import load_npz
 
@@ -15,14 +16,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
+@failure_rate(0.01, "z bound (Bonferroni over 144 latents) on mean |x| of 3000 draws")
 def test_cache_reproduces_the_first_em_iteration():
+    """The start is exact; the first M step is a Monte Carlo mean of |x| over
+    N_EM x EM_SAMPLES draws, and another BLAS kernel changes the chains' last bits and,
+    through their chaos, the draws: it is compared within its Monte Carlo error (|x|
+    of a Laplace has coefficient of variation 1; x1.5 for correlated draws)."""
     import make_bayes_loop as mk
 
     cache = load_npz("bayes_loop.npz")
     fit = mk.em_fit(max_iter=1, log=lambda *a: None)
-    np.testing.assert_allclose(
-        fit.scales_path.numpy(), cache["scales_path"][:2], rtol=1e-9, atol=0
-    )
+    path = fit.scales_path.numpy()
+    np.testing.assert_allclose(path[0], cache["scales_path"][0], rtol=1e-12, atol=0)
+    z = z_threshold(bonferroni(0.01, path.shape[1]))
+    rtol = z * 1.5 / np.sqrt(mk.N_EM * mk.EM_SAMPLES)
+    np.testing.assert_allclose(path[1], cache["scales_path"][1], rtol=rtol, atol=0)
 
 
 def test_cache_is_converged_by_its_stated_rule():

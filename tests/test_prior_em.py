@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from scipy import optimize, stats
-from stats import failure_rate, z_threshold
+from stats import bonferroni, failure_rate, z_threshold
 
 from lvmkit.prior_em import fit_generalized_gaussian, posterior_sampler, run_prior_em
 
@@ -102,7 +102,13 @@ def test_hmc_sampler_at_alpha_2_matches_the_exact_gaussian_posterior():
     np.testing.assert_allclose(var_ratio.numpy(), 1.0, atol=0.06)
 
 
+@failure_rate(
+    0.01, "z bound (Bonferroni over 144 latents) on the first step's MC means"
+)
 def test_cached_run_reproduces_its_first_step():
+    """Step 0 is exact; step 1 is a Monte Carlo fit to N_PATCHES x 10 posterior draws,
+    which another BLAS kernel changes through the chains' chaos: it is compared within
+    its Monte Carlo error (coefficient of variation 1 per draw, x1.5 for correlation)."""
     import make_prior_em as mk
 
     from lvmkit.artifacts import load_npz
@@ -113,6 +119,13 @@ def test_cached_run_reproduces_its_first_step():
     mk.MAX_ITER, mk.PATIENCE = 1, 1
     for family in ("gauss", "gg"):
         r = mk.run_replicate(0, A, sigma, s0, groups, family)
-        np.testing.assert_allclose(r.alpha[1], cache[f"{family}_0_alpha"][1], rtol=1e-6)
-        np.testing.assert_allclose(r.scale[1], cache[f"{family}_0_scale"][1], rtol=1e-6)
-        assert r.eta[0] == pytest.approx(cache[f"{family}_0_eta"][0], rel=1e-6)
+        rtol = z_threshold(bonferroni(0.01, 144)) * 1.5 / np.sqrt(mk.N_PATCHES * 10)
+        np.testing.assert_allclose(
+            r.alpha[0], cache[f"{family}_0_alpha"][0], rtol=1e-12
+        )
+        np.testing.assert_allclose(
+            r.scale[0], cache[f"{family}_0_scale"][0], rtol=1e-12
+        )
+        np.testing.assert_allclose(r.alpha[1], cache[f"{family}_0_alpha"][1], rtol=rtol)
+        np.testing.assert_allclose(r.scale[1], cache[f"{family}_0_scale"][1], rtol=rtol)
+        assert r.eta[0] == pytest.approx(cache[f"{family}_0_eta"][0], rel=rtol)
