@@ -1,6 +1,6 @@
 """Run r <- q (Monte-Carlo EM for the prior) to convergence and write data/prior_em.npz.
 
-Run from the repository root:  .venv/bin/python scripts/make_prior_em.py   (~20 minutes)
+Run from the repository root:  .venv/bin/python scripts/make_prior_em.py   (~30 minutes)
 
 Model: the cached sparse-coding dictionary (data/dictionary.npz), A and sigma fixed.
 Data: five replicates, each 300 whitened 12 x 12 patches (natural_patches, seeds 10-14).
@@ -9,13 +9,17 @@ latents; the 4 groups are the quartiles of the latents' mean |MAP code| on the p
 of replicate 0 (latents of similar scale share a shape).
 Two families, both started from the dictionary's Laplace prior (alpha = 1, s = sigma^2 /
 lambda): the Gaussian family (alpha = 2, per-latent scales, exact Gaussian posterior
-sampling) and the generalised Gaussian family (shapes free, HMC: 100 warm-up steps,
-10 draws thinned by 2, each chain restarted from the last draw of the previous step).
+sampling) and the generalised Gaussian family (shapes free, Metropolis-within-Gibbs,
+lvmkit.mcmc.gibbs: 100 warm-up sweeps, 10 draws thinned by 2, each chain restarted from
+the last draw of the previous step).
 Criterion (lvmkit.prior_em.run_prior_em): for 3 consecutive steps every group's shape
-moves by < 0.02 and the median |Delta log s_i| is < 0.02; at most 20 steps.
-Sampler check at every prior the run visits (replicate 0): 300 images drawn from the
-model with that prior, the same sampler, and eta of their average posterior against the
-prior (Bayes' loop on model data: ~0 when the sampler is right). At alpha = 2 the HMC
+moves by < 0.02 and the median |Delta log s_i| is < 0.02; at most MAX_ITER steps.
+Sampler check at the priors replicate 0 visits (CHECK_STEPS: every 5th and the last):
+300 images drawn from the model with that prior, the same sampler started afresh at a
+draw of the Gaussian approximation with CHECK_WARMUP warm-up iterations, and eta of
+their average posterior against the prior (Bayes' loop on model data: ~0 when the
+sampler is right); the same check for HMC (lvmkit.mcmc.hmc, same warm-up, 10 draws
+thinned by 2) at HMC_STEPS, where it fails at alpha < 1. At alpha = 2 both samplers'
 draws are also compared with the exact Gaussian posterior.
 
 Single-threaded and seeded: repeatable on one machine. tests/test_prior_em.py re-runs
@@ -41,11 +45,19 @@ N_PATCHES, SEEDS, N_GROUPS, MAX_ITER, TOL, PATIENCE = (
     300,
     (10, 11, 12, 13, 14),
     4,
-    20,
+    60,
     0.02,
     3,
 )
 SAMPLER = {"n_samples": 10, "n_warmup": 100, "thin": 2}
+CHECK_WARMUP = 400
+
+
+def check_steps(n_priors: int) -> tuple[list[int], list[int]]:
+    """The visited priors checked with the Gibbs sampler and with HMC."""
+    gibbs = sorted({*range(0, n_priors, 5), n_priors - 1})
+    hmc = sorted({0, 1, 2, *range(10, n_priors, 10)} & set(range(n_priors)))
+    return gibbs, hmc
 
 
 def setup():
@@ -80,7 +92,9 @@ def run_replicate(
     )
 
 
-def model_data_check(A, sigma, alpha, scale, seed: int, exact: bool = False):
+def model_data_check(
+    A, sigma, alpha, scale, seed: int, exact: bool = False, method: str = "gibbs"
+):
     """eta on images drawn from the model itself (the sampler's check)."""
     g = torch.Generator().manual_seed(seed)
     prior = gg_prior(alpha, scale)
@@ -88,15 +102,25 @@ def model_data_check(A, sigma, alpha, scale, seed: int, exact: bool = False):
     images = x @ A.T + sigma * torch.randn(
         N_PATCHES, A.shape[0], generator=g, dtype=A.dtype
     )
-    sample = posterior_sampler(A, sigma, generator=g, exact_gaussian=exact, **SAMPLER)
+    sample = posterior_sampler(
+        A,
+        sigma,
+        generator=g,
+        exact_gaussian=exact,
+        method=method,
+        **{**SAMPLER, "n_warmup": CHECK_WARMUP},
+    )
     draws = sample(alpha, scale, images)
     loop = run_average_posterior(draws, prior, n_boot=50)
     return loop.eta, loop.stderr, draws, images
 
 
-def gaussian_check(A, sigma, scale, seed: int):
-    """HMC against the exact Gaussian posterior at alpha = 2: z-scores of the means."""
-    _, _, hmc_draws, images = model_data_check(A, sigma, 2.0, scale, seed, exact=False)
+def gaussian_check(A, sigma, scale, seed: int, method: str = "gibbs"):
+    """A sampler against the exact Gaussian posterior at alpha = 2: z-scores of the
+    posterior means, and the mean ratio of the posterior variances."""
+    _, _, hmc_draws, images = model_data_check(
+        A, sigma, 2.0, scale, seed, exact=False, method=method
+    )
     var = scale**2 / 2
     prec = A.T @ A / sigma**2 + torch.diag(torch.as_tensor(1 / var))
     cov = torch.linalg.inv(prec)
@@ -141,13 +165,17 @@ def main() -> None:
                 out[f"{family}_{k}_{name}"] = getattr(r, name)
             out[f"{family}_{k}_converged"] = r.converged
     alphas, scales = out["gg_0_alpha"], out["gg_0_scale"]
-    checks = [
-        model_data_check(A, sigma, alphas[t], scales[t], 500 + t)[:2]
-        for t in range(len(alphas) - 1)
-    ]
-    out["check_eta"] = np.array(checks)
-    z, vr = gaussian_check(A, sigma, out["gauss_0_scale"][-1], 999)
-    out["gauss_check_z"], out["gauss_check_var_ratio"] = z, vr
+    for method, key, steps in zip(
+        ("gibbs", "hmc"), ("", "_hmc"), check_steps(len(alphas) - 1), strict=True
+    ):
+        checks = [
+            model_data_check(A, sigma, alphas[t], scales[t], 500 + t, method=method)[:2]
+            for t in steps
+        ]
+        out[f"check_eta{key}"] = np.array(checks)
+        out[f"check_steps{key}"] = np.array(steps)
+        z, vr = gaussian_check(A, sigma, out["gauss_0_scale"][-1], 999, method)
+        out[f"gauss_check_z{key}"], out[f"gauss_check_var_ratio{key}"] = z, vr
     np.savez_compressed(OUT, **out)
     print(f"wrote {OUT}", file=sys.stderr)
 

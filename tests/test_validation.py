@@ -55,6 +55,7 @@ from lvmkit.book import notebook as reproducibility
 from lvmkit.book import part1_baselines as p1b
 from lvmkit.book import part1_figures as p1f
 from lvmkit.book import part1_probes as p1p
+from lvmkit.book import part2_alternating as p2a
 from lvmkit.book import part2_bayes_loop as p2bl
 from lvmkit.book import part2_codes as p2c
 from lvmkit.book import part3_figures as p3f
@@ -2208,6 +2209,134 @@ CASES += [
         "corr_data",
         "NaN",
         lambda: p2bl.plot_energy_corr(np.full((2, 2), NAN), np.zeros((2, 2))),
+    ),
+]
+
+# Metropolis-within-Gibbs (lvmkit.mcmc.gibbs) and the book's alternating chain
+_GG3 = priors.GeneralizedGaussian(torch.full((3,), 0.5), torch.ones(3))
+_P2A = "book.part2_alternating"
+CASES += [
+    C(
+        "mcmc.gibbs",
+        "x0",
+        "wrong shape",
+        lambda: mcmc.gibbs(
+            torch.ones(4, 3),
+            1.0,
+            _GG3,
+            torch.zeros(2, 4),
+            torch.zeros(2, 2),
+            n_samples=1,
+        ),
+    ),
+    C(
+        "mcmc.gibbs",
+        "images",
+        "wrong shape",
+        lambda: mcmc.gibbs(
+            torch.ones(4, 3),
+            1.0,
+            _GG3,
+            torch.zeros(2, 5),
+            torch.zeros(2, 3),
+            n_samples=1,
+        ),
+    ),
+    C(
+        "mcmc.gibbs",
+        "n_samples",
+        "zero",
+        lambda: mcmc.gibbs(
+            torch.ones(4, 3),
+            1.0,
+            _GG3,
+            torch.zeros(2, 4),
+            torch.zeros(2, 3),
+            n_samples=0,
+        ),
+    ),
+    C(
+        "mcmc.build_sweep",
+        "noise_std",
+        "negative",
+        lambda: mcmc.build_sweep(torch.ones(4, 3), -1.0, _GG3),
+    ),
+    C(
+        "mcmc.build_sweep",
+        "prior",
+        "wrong batch shape",
+        lambda: mcmc.build_sweep(torch.ones(4, 3), 1.0, Normal(torch.zeros(2), 1.0)),
+    ),
+    C(
+        "mcmc.build_sweep",
+        "A",
+        "zero column",
+        lambda: mcmc.build_sweep(torch.zeros(4, 3), 1.0, _GG3),
+    ),
+    C(
+        "mcmc.build_elliptical_step",
+        "noise_std",
+        "zero",
+        lambda: mcmc.build_elliptical_step(
+            torch.ones(4, 3), 0.0, _GG3, torch.zeros(2, 4)
+        ),
+    ),
+    C(
+        "mcmc.build_elliptical_step",
+        "prior",
+        "infinite variance",
+        lambda: mcmc.build_elliptical_step(
+            torch.ones(4, 3),
+            1.0,
+            torch.distributions.StudentT(torch.ones(3)),
+            torch.zeros(2, 4),
+        ),
+    ),
+    C(
+        f"{_P2A}.filter_energy_correlation",
+        "scales",
+        "wrong shape",
+        lambda: p2a.filter_energy_correlation(
+            torch.zeros(5, 4), torch.ones(4, 3), torch.ones(2), 1.0
+        ),
+    ),
+    C(
+        f"{_P2A}.filter_energy_correlation",
+        "noise_std",
+        "zero",
+        lambda: p2a.filter_energy_correlation(
+            torch.zeros(5, 4), torch.ones(4, 3), torch.ones(3), 0.0
+        ),
+    ),
+    C(
+        f"{_P2A}.alternating_chain",
+        "record",
+        "negative",
+        lambda: p2a.alternating_chain(
+            torch.ones(4, 3), torch.ones(3), 1.0, torch.zeros(2, 4), (-1,)
+        ),
+    ),
+    C(
+        f"{_P2A}.alternating_chain",
+        "sweeps",
+        "zero",
+        lambda: p2a.alternating_chain(
+            torch.ones(4, 3), torch.ones(3), 1.0, torch.zeros(2, 4), (1,), sweeps=0
+        ),
+    ),
+    C(
+        f"{_P2A}.chain_replicate",
+        "B",
+        "too small",
+        lambda: p2a.chain_replicate(
+            torch.ones(144, 3), torch.ones(3), 1.0, 0, 1, (0,), (0.0,)
+        ),
+    ),
+    C(
+        f"{_P2A}.loop_mixes",
+        "B",
+        "zero",
+        lambda: p2a.loop_mixes(torch.ones(144, 3), torch.ones(3), 1.0, 0, 0, (0.0,)),
     ),
 ]
 

@@ -13,6 +13,12 @@ Which file holds what:
   :func:`hmc` (a differentiable log density, linear preconditioner).
 * :mod:`~lvmkit.mcmc.run`: :func:`run_chains`, the loop (warm-up with step-size
   adaptation, thinning, keeping), written once.
+* :mod:`~lvmkit.mcmc.gibbs`: :func:`gibbs`, Metropolis-within-Gibbs for a linear
+  Gaussian likelihood and any factorised prior (no gradients: cusps and infinite
+  slopes at 0 are harmless), as a state, a pure sweep and a loop.
+* :mod:`~lvmkit.mcmc.elliptical`: :func:`build_elliptical_step`, elliptical slice
+  sampling along the posterior's Gaussian ellipse (the joint move that
+  :func:`gibbs` adds to its single-latent updates).
 * :mod:`~lvmkit.mcmc.sparse_posterior`: :func:`sample_posterior` for a
   :class:`~lvmkit.models.SparseLinearGaussian` (start, preconditioner, integrator).
 
@@ -21,6 +27,8 @@ A step draws, in this order: the step-size jitter ``rand(B, 1)``, the momentum
 """
 
 from lvmkit.mcmc.acceptance import acceptance_probability, metropolis
+from lvmkit.mcmc.elliptical import build_elliptical_step
+from lvmkit.mcmc.gibbs import GibbsInfo, GibbsResult, GibbsState, build_sweep, gibbs
 from lvmkit.mcmc.hmc import build_step, hmc
 from lvmkit.mcmc.integrators import ExactKinkSplitting, KinkState, Leapfrog, v_flow
 from lvmkit.mcmc.run import adapt_step_size, run_chains
@@ -30,6 +38,9 @@ from lvmkit.mcmc.state import EnergyChange, HMCInfo, HMCResult, HMCState, select
 __all__ = [
     "EnergyChange",
     "ExactKinkSplitting",
+    "GibbsInfo",
+    "GibbsResult",
+    "GibbsState",
     "HMCInfo",
     "HMCResult",
     "HMCState",
@@ -37,7 +48,10 @@ __all__ = [
     "Leapfrog",
     "acceptance_probability",
     "adapt_step_size",
+    "build_elliptical_step",
     "build_step",
+    "build_sweep",
+    "gibbs",
     "hmc",
     "metropolis",
     "run_chains",
