@@ -398,8 +398,13 @@ PROVENANCE: dict[str, tuple[str, str | None]] = {
     "prior_em.npz": (
         "r <- q (Monte-Carlo EM for the prior, lvmkit.prior_em) on the cached dictionary: "
         "per-latent scales, per-group shapes, 5 replicates of 300 natural patches, and the "
-        "sampler checked on model data at every prior visited",
+        "sampler checked on model data at the priors visited",
         f"{PY_DATA} scripts/make_prior_em.py"),
+    "alternating_chain.npz": (
+        "Zhao et al.'s alternating image/latent chain from natural patches under the "
+        "ML-fitted sparse model, and the filter energy correlation of its images and of "
+        "the Bayes'-loop mixes (lvmkit.book.part2_alternating), 5 replicates",
+        f"{PY_DATA} scripts/make_alternating_chain.py"),
     "treeworld.npz": (
         "model M (BinaryFactorModel, EM on 2000 images of TreeWorld.default()), its "
         "amortised encoder Q and the learning curves of part 1",

@@ -2333,6 +2333,20 @@ CASES += [
         ),
     ),
     C(
+        f"{_P2A}.plot_eps_energy",
+        "gap",
+        "NaN",
+        lambda: p2a.plot_eps_energy([NAN], [0.0], [0.0], [0.0], [0.0]),
+    ),
+    C(
+        f"{_P2A}.plot_alternating_chain",
+        "steps",
+        "NaN",
+        lambda: p2a.plot_alternating_chain(
+            [NAN], [0.0], [0.0], [0.0], [0.0], (0, 0), (0, 0), (0, 0)
+        ),
+    ),
+    C(
         f"{_P2A}.loop_mixes",
         "B",
         "zero",

@@ -14,6 +14,8 @@ model images is a targeted measure of epsilon.
 :func:`lvmkit.mcmc.gibbs` sweeps from the previous ``x``) and ``I ~ p(I | x)``. Each
 half-step leaves the model's joint ``r(x) p(I | x)`` invariant, so the chain forgets the
 data and ends at the model's images ``r(I)``; the steps in between show how fast.
+
+pyplot is imported inside the figure functions only.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ __all__ = [
     "chain_replicate",
     "filter_energy_correlation",
     "loop_mixes",
+    "plot_alternating_chain",
+    "plot_eps_energy",
 ]
 
 #: Kernel width of the MMD (as in :mod:`lvmkit.book.part2_bayes_loop`).
@@ -194,3 +198,85 @@ def chain_replicate(
         "mmd_null": np.array(mmd(start, heldout)),
         "mmd_model": np.array(mmd(model, heldout)),
     }
+
+
+def plot_eps_energy(gap, gap_se, eta, eta_se, ts):
+    """eta against epsilon measured by the filter energy correlation (mix minus model
+    images) along the mixing proportion t, with standard errors over replicates."""
+    gap = validation.as_float_array("gap", gap, ndim=1)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    ax.errorbar(gap, eta, xerr=gap_se, yerr=eta_se, fmt="o-", color="C3", capsize=3)
+    for e, h, t in zip(gap, eta, ts, strict=True):
+        ax.annotate(
+            f"t = {t:g}",
+            (e, h),
+            textcoords="offset points",
+            xytext=(6, -12),
+            fontsize=8,
+        )
+    ax.axvline(0, color="0.5", lw=1)
+    ax.set(
+        xlabel="epsilon: filter energy correlation, mix minus model images",
+        ylabel="eta (nats)",
+    )
+    return fig
+
+
+def plot_alternating_chain(steps, chain, chain_se, mmd, mmd_se, data, model, null):
+    """The alternating chain from natural patches: the filter energy correlation of its
+    images (left) and their MMD^2 to held-out patches (right) against the step, with
+    the levels of held-out patches and of model images (mean +- 2 se bands)."""
+    steps = validation.as_float_array("steps", steps, ndim=1)
+    import matplotlib.pyplot as plt
+
+    x = np.maximum(steps, 0.5)  # step 0 drawn at 0.5 on the log axis
+    fig, ax = plt.subplots(1, 2, figsize=(10.0, 3.6))
+    for level, label, colour in (
+        (data, "held-out patches", "C3"),
+        (model, "model images r(I)", "C0"),
+    ):
+        ax[0].axhspan(
+            level[0] - 2 * level[1],
+            level[0] + 2 * level[1],
+            color=colour,
+            alpha=0.25,
+            label=label,
+        )
+    ax[0].errorbar(
+        x,
+        chain,
+        yerr=chain_se,
+        fmt="o-",
+        color="k",
+        capsize=3,
+        label="chain started at patches",
+    )
+    ax[0].set(
+        xscale="log",
+        xlabel="chain step (step 0 at 0.5)",
+        ylabel="filter energy correlation",
+    )
+    ax[0].legend(fontsize=8)
+    k = 1e3
+    ax[1].axhspan(
+        k * (null[0] - 2 * null[1]),
+        k * (null[0] + 2 * null[1]),
+        color="0.85",
+        label="patches vs held-out patches",
+    )
+    ax[1].errorbar(
+        x,
+        k * np.asarray(mmd),
+        yerr=k * np.asarray(mmd_se),
+        fmt="o-",
+        color="k",
+        capsize=3,
+        label="chain vs held-out patches",
+    )
+    ax[1].set(
+        xscale="log", xlabel="chain step (step 0 at 0.5)", ylabel="MMD$^2$ × 1000"
+    )
+    ax[1].legend(fontsize=8)
+    return fig
