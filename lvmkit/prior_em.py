@@ -145,6 +145,17 @@ def _log_post(A: torch.Tensor, alpha, scale, noise_std: float, images: torch.Ten
     return f
 
 
+def _gaussian_approximation(A, noise_std: float, a, s, images):
+    """Mean ``(B, N)`` and a square root ``C`` (``C C^T`` = covariance) of the Gaussian
+    posterior under a Gaussian prior with the generalised Gaussians' variances."""
+    var = torch.as_tensor(s**2 * np.exp(gammaln(3 / a) - gammaln(1 / a)), dtype=A.dtype)
+    prec = A.T @ A / noise_std**2 + torch.diag(1 / var)
+    L = torch.linalg.cholesky(prec)
+    eye = torch.eye(A.shape[1], dtype=A.dtype)
+    C = torch.linalg.solve_triangular(L, eye, upper=False).T  # C C^T = prec^{-1}
+    return images @ A / noise_std**2 @ (C @ C.T), C
+
+
 def posterior_sampler(
     A,
     noise_std: float,
@@ -193,15 +204,7 @@ def posterior_sampler(
         images = torch.as_tensor(images, dtype=A.dtype)
         a = np.broadcast_to(np.asarray(alpha, dtype=float), (A.shape[1],))
         s = np.broadcast_to(np.asarray(scale, dtype=float), (A.shape[1],))
-        var = torch.as_tensor(
-            s**2 * np.exp(gammaln(3 / a) - gammaln(1 / a)), dtype=A.dtype
-        )
-        prec = A.T @ A / noise_std**2 + torch.diag(1 / var)
-        L = torch.linalg.cholesky(prec)
-        C = torch.linalg.solve_triangular(
-            L, torch.eye(A.shape[1], dtype=A.dtype), upper=False
-        ).T  # C C^T = prec^{-1}
-        mean = images @ A / noise_std**2 @ (C @ C.T)
+        mean, C = _gaussian_approximation(A, noise_std, a, s, images)
         if exact_gaussian and np.all(a == 2):
             z = torch.randn(
                 (n_samples, *mean.shape), generator=generator, dtype=A.dtype

@@ -81,16 +81,25 @@ def test_gaussian_family_converges_to_the_marginal_likelihood_maximum():
     np.testing.assert_array_equal(r.alpha, 2.0)
 
 
+@pytest.mark.parametrize("method", ["gibbs", "hmc"])
 @failure_rate(
-    1e-3, "z-scores of HMC posterior means against the exact Gaussian posterior"
+    1e-3,
+    "z-scores of the sampler's posterior means against the exact Gaussian posterior",
 )
-def test_hmc_sampler_at_alpha_2_matches_the_exact_gaussian_posterior():
+def test_sampler_at_alpha_2_matches_the_exact_gaussian_posterior(method):
     A, sigma, images = _small_model()
     images = images[:400]
     scale = np.sqrt(2 * np.array([0.2, 1.0, 3.0]))
     g = torch.Generator().manual_seed(2)
     hmc_draws = posterior_sampler(
-        A, sigma, n_samples=200, n_warmup=200, thin=2, exact_gaussian=False, generator=g
+        A,
+        sigma,
+        n_samples=200,
+        n_warmup=200,
+        thin=2,
+        exact_gaussian=False,
+        method=method,
+        generator=g,
     )(2.0, scale, images)
     prec = A.T @ A / sigma**2 + torch.diag(torch.as_tensor(2 / scale**2))
     cov = torch.linalg.inv(prec)

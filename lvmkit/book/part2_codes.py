@@ -240,9 +240,12 @@ def plot_energy_correlations(observed, shuffled, A, top_pairs):
     return ax, ax2
 
 
-def plot_prior_em(steps_alpha: dict, steps_eta: dict, check_eta=None):
-    """Left: the group shapes along ``r <- q`` per replicate; right: eta per step (and
-    the sampler check's eta on model data, if given)."""
+def plot_prior_em(
+    steps_alpha: dict, steps_eta: dict, check_eta=None, check_steps=None, hmc=None
+):
+    """Left: the group shapes along ``r <- q`` per replicate; right: eta per step, the
+    sampler check's eta on model data at ``check_steps`` (default: every step), and
+    HMC's, ``hmc = (steps, eta (n, 2))``, if given."""
     import matplotlib.pyplot as plt
 
     if not isinstance(steps_alpha, dict) or not isinstance(steps_eta, dict):
@@ -276,13 +279,18 @@ def plot_prior_em(steps_alpha: dict, steps_eta: dict, check_eta=None):
                 label=label if k == 0 else None,
             )
     if check_eta is not None:
+        at = np.arange(len(check_eta)) if check_steps is None else check_steps
         ax2.errorbar(
-            np.arange(len(check_eta)),
+            at,
             check_eta[:, 0],
             check_eta[:, 1],
             fmt="k.",
-            ms=3,
+            ms=4,
             label="sampler check: eta on model data",
+        )
+    if hmc is not None:
+        ax2.plot(
+            hmc[0], hmc[1][:, 0], "x", color="C3", ms=5, label="the same check for HMC"
         )
     ax2.set_yscale("symlog", linthresh=1.0)
     ax2.set_xlabel("step of r <- q")
