@@ -5,13 +5,15 @@ ellipse.
 Write the posterior as a Gaussian times a remainder,
 
 .. math::
-    q(x \mid I) \propto \underbrace{\mathcal N(x;\ m, \Sigma)}_{\text{likelihood}
-    \times \mathcal N(x; 0, V)} \cdot
-    \underbrace{\frac{r(x)}{\mathcal N(x; 0, V)}}_{L(x)},
-    \qquad \Sigma^{-1} = \frac{A^\top A}{\sigma^2} + V^{-1},\quad
-    m = \Sigma A^\top I / \sigma^2,
+    q(x \mid I) \propto \mathcal N(x;\ m, \Sigma)\, L(x),
+    \qquad L(x) = \frac{r(x)}{\mathcal N(x; 0, V)},
 
-``V`` the prior's variances. One step draws :math:`\nu \sim \mathcal N(0, \Sigma)` and
+.. math::
+    \Sigma^{-1} = \frac{A^\top A}{\sigma^2} + V^{-1},
+    \qquad m = \Sigma A^\top I / \sigma^2,
+
+where the Gaussian factor is the likelihood times :math:`\mathcal N(x; 0, V)` and ``V``
+holds the prior's variances. One step draws :math:`\nu \sim \mathcal N(0, \Sigma)` and
 moves ``x`` along the ellipse :math:`m + (x - m)\cos\theta + \nu \sin\theta`, shrinking
 the bracket of ``theta`` until :math:`L` clears a slice level: an exact, tuning-free
 update that moves every latent at once along the posterior's correlated directions

@@ -6,8 +6,10 @@ is, for one latent given the others,
 
 .. math::
     q(x_i \mid x_{-i}, I) \propto \mathcal N(x_i;\ \mu_i, \tau_i^2)\, r_i(x_i),
-    \qquad \tau_i^2 = \frac{\sigma^2}{\lVert a_i\rVert^2},\quad
-    \mu_i = x_i + \frac{a_i^\top (I - A x)}{\lVert a_i\rVert^2}.
+
+.. math::
+    \tau_i^2 = \frac{\sigma^2}{\lVert a_i\rVert^2},
+    \qquad \mu_i = x_i + \frac{a_i^\top (I - A x)}{\lVert a_i\rVert^2}.
 
 A sweep updates the latents one at a time, each by two Metropolis-Hastings steps with
 independence proposals, one from each factor: a draw from
