@@ -166,6 +166,8 @@ def chain_replicate(
         Arrays ``chain_ecorr``, ``chain_mmd`` (per step), ``mix_ecorr`` (per ``t``) and
         the references ``ecorr_heldout``, ``ecorr_model``, ``mmd_null``, ``mmd_model``.
     """
+    from lvmkit.book import part2_bayes_loop as bl
+
     validation.check_int("B", B, 3)
     mixes = loop_mixes(A, scales, noise_std, k, B, ts)
     g = torch.Generator().manual_seed(200 + k)
@@ -174,10 +176,7 @@ def chain_replicate(
     prior = GeneralizedGaussian(torch.ones_like(scales), scales)
 
     def model_images():
-        x = prior.sample((B,), generator=g)
-        return x @ A.T + noise_std * torch.randn(
-            B, A.shape[0], generator=g, dtype=torch.float64
-        )
+        return bl._images(A, prior.sample((B,), generator=g), noise_std, g)
 
     def mmd(a, b):
         return run_mmd(a, b, n_perm=1, bandwidth=BANDWIDTH).mmd2
@@ -203,19 +202,14 @@ def chain_replicate(
 def plot_eps_energy(gap, gap_se, eta, eta_se, ts):
     """eta against epsilon measured by the filter energy correlation (mix minus model
     images) along the mixing proportion t, with standard errors over replicates."""
+    from lvmkit.book import part2_bayes_loop as bl
+
     gap = validation.as_float_array("gap", gap, ndim=1)
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
     ax.errorbar(gap, eta, xerr=gap_se, yerr=eta_se, fmt="o-", color="C3", capsize=3)
-    for e, h, t in zip(gap, eta, ts, strict=True):
-        ax.annotate(
-            f"t = {t:g}",
-            (e, h),
-            textcoords="offset points",
-            xytext=(6, -12),
-            fontsize=8,
-        )
+    bl._label_t(ax, gap, eta, ts)
     ax.axvline(0, color="0.5", lw=1)
     ax.set(
         xlabel="epsilon: filter energy correlation, mix minus model images",

@@ -209,6 +209,18 @@ def plot_loop(
     return fig
 
 
+def _label_t(ax, xs, ys, ts) -> None:
+    """Write ``t = ...`` beside each point of a curve along the mixing proportion."""
+    for x, y, t in zip(xs, ys, ts, strict=True):
+        ax.annotate(
+            f"t = {t:g}",
+            (x, y),
+            textcoords="offset points",
+            xytext=(6, -12),
+            fontsize=8,
+        )
+
+
 def plot_eps_eta(eps, eps_se, eta, eta_se, ts, eps_null, eps_null_se):
     """The epsilon-eta curve: eta against epsilon (MMD^2) along the mixing proportion t,
     with standard errors over replicates and the null band of epsilon."""
@@ -235,14 +247,7 @@ def plot_eps_eta(eps, eps_se, eta, eta_se, ts, eps_null, eps_null_se):
         capsize=3,
         label="mix of model images and patches",
     )
-    for e, h, t in zip(eps, eta, ts, strict=True):
-        ax.annotate(
-            f"t = {t:g}",
-            (e, h),
-            textcoords="offset points",
-            xytext=(6, -12),
-            fontsize=8,
-        )
+    _label_t(ax, eps, eta, ts)
     ax.set(xlabel="epsilon: MMD$^2$(model images, mix) × 1000", ylabel="eta (nats)")
     ax.legend(loc="upper left", fontsize=8)
     return fig
