@@ -42,6 +42,7 @@ __all__ = [
     "PriorEMResult",
     "fit_generalized_gaussian",
     "gg_prior",
+    "likelihood_gain",
     "posterior_sampler",
     "run_prior_em",
 ]
@@ -249,9 +250,14 @@ class PriorEMResult(NamedTuple):
     Attributes:
         alpha: Shapes per iteration, ``(T + 1, N)`` (row 0 the start).
         scale: Scales per iteration, ``(T + 1, N)``.
-        eta: ``eta`` of each iteration's prior against its average posterior, ``(T,)``.
-        eta_se: Its bootstrap standard error, ``(T,)``.
-        converged: Whether the criterion held before ``max_iter``.
+        eta: ``eta`` of each iteration's prior against its average posterior,
+            ``(T + 1,)``.
+        eta_se: Its bootstrap standard error, ``(T + 1,)``.
+        gain: Estimated gain of the log marginal likelihood per image of each M step,
+            ``log p(I | r_{t+1}) - log p(I | r_t)`` averaged over images, ``(T,)``.
+        gain_se: Its standard error over images, ``(T,)``.
+        converged: Whether the criterion held within ``max_iter`` M steps.
+        converged_at: The number of M steps after which it first held (-1: never).
         draws: The last iteration's posterior draws, ``(S, B, N)``.
     """
 
@@ -259,8 +265,47 @@ class PriorEMResult(NamedTuple):
     scale: np.ndarray
     eta: np.ndarray
     eta_se: np.ndarray
+    gain: np.ndarray
+    gain_se: np.ndarray
     converged: bool
+    converged_at: int
     draws: torch.Tensor
+
+
+#: One-sided 95 % normal quantile of the stopping rule's upper bound.
+Z_UPPER = 1.6448536269514722
+
+
+def likelihood_gain(draws: torch.Tensor, old: Independent, new: Independent):
+    r"""Importance-sampling estimate of each image's log-likelihood gain of a prior step.
+
+    With draws :math:`x_m \sim q(x \mid I_b)` under the *new* prior,
+    :math:`p(I_b \mid r_{old}) / p(I_b \mid r_{new}) =
+    \mathbb E_{q_{new}}[r_{old}(x) / r_{new}(x)]` (the likelihood cancels), so
+
+    .. math::
+        \widehat{\Delta\ell}_b = -\log \frac1M \sum_m
+        \frac{r_{old}(x_{mb})}{r_{new}(x_{mb})},
+
+    which by Jensen's inequality overestimates the gain on average: a stopping rule
+    on it errs towards running longer.
+
+    Args:
+        draws: Posterior draws under ``new``, shape ``(M, B, N)``.
+        old, new: The priors before and after the step, event shape ``(N,)``.
+
+    Returns:
+        The estimates per image, shape ``(B,)`` (nats).
+    """
+    draws = validation.as_float_tensor("draws", draws, ndim=3)
+    for name, prior in (("old", old), ("new", new)):
+        if not isinstance(prior, torch.distributions.Distribution):
+            raise TypeError(
+                f"{name} must be a torch Distribution (e.g. gg_prior(alpha, scale)), "
+                f"got {type(prior).__name__}"
+            )
+    u = old.log_prob(draws) - new.log_prob(draws)  # (M, B)
+    return -(torch.logsumexp(u, 0) - np.log(u.shape[0]))
 
 
 def run_prior_em(
@@ -274,14 +319,21 @@ def run_prior_em(
     max_iter: int = 30,
     tol: float = 0.02,
     patience: int = 3,
+    run_on: bool = False,
     n_boot: int = 50,
 ) -> PriorEMResult:
     r"""Iterate ``r <- q`` (Monte-Carlo EM for the prior) until a stated criterion holds.
 
-    Criterion: for ``patience`` consecutive iterations the shape of every group changes
-    by less than ``tol`` (absolute) and the median over latents of ``|Delta log s_i|``
-    is below ``tol``. Each iteration's ``eta`` (:func:`lvmkit.diagnostics.run_average_posterior`
-    of its draws against its prior) is recorded along the way.
+    Criterion, on the marginal likelihood rather than the parameters (so it does not
+    depend on how the prior is parametrised): for ``patience`` consecutive M steps the
+    one-sided upper 95 % bound of the log-likelihood gain per image,
+    ``mean_b gain_b + 1.645 se``, is below ``tol`` nats; ``gain_b`` is
+    :func:`likelihood_gain` on the next E step's draws (an upward-biased estimate) and
+    ``se`` its standard error over the images (each image has its own chain, so this
+    also bounds the Monte Carlo error). This is the stopping rule of ascent-based MCEM
+    (Caffo, Jank and Jones 2005, with the gain in place of the change of ``Q``). Each
+    iteration's ``eta`` (:func:`lvmkit.diagnostics.run_average_posterior` of its draws
+    against its prior) is recorded along the way.
 
     Args:
         sample: The E step, ``(alpha, scale, images, x0) -> draws (S, B, N)``
@@ -290,9 +342,11 @@ def run_prior_em(
         alpha0, scale0: Starting prior, scalars or shape ``(N,)``.
         groups: Group label per latent for the shared shapes (``None``: one group).
         fit_shape: ``False`` keeps the shapes at ``alpha0`` (scales only).
-        max_iter: At most this many iterations.
-        tol: Tolerance of the criterion.
-        patience: Consecutive iterations the criterion must hold.
+        max_iter: At most this many M steps.
+        tol: Tolerance of the criterion, nats per image.
+        patience: Consecutive steps the criterion must hold.
+        run_on: Go on to ``max_iter`` M steps after the criterion holds (to see what
+            it stopped), recording where it first held in ``converged_at``.
         n_boot: Bootstrap replicates of each ``eta``'s standard error.
     """
     from lvmkit.diagnostics import run_average_posterior
@@ -306,33 +360,37 @@ def run_prior_em(
     alpha = [np.broadcast_to(np.asarray(alpha0, dtype=float), (N,)).copy()]
     scale = [np.broadcast_to(np.asarray(scale0, dtype=float), (N,)).copy()]
     g = _check_groups(groups, N)
-    eta, eta_se, calm, x0 = [], [], 0, None
-    for _ in range(max_iter):
+    eta, eta_se, gain, gain_se, calm, x0, at = [], [], [], [], 0, None, -1
+    for it in range(max_iter + 1):
         draws = sample(alpha[-1], scale[-1], images, x0)
         x0 = draws[-1]
-        loop = run_average_posterior(
-            draws, gg_prior(alpha[-1], scale[-1]), n_boot=n_boot
-        )
+        prior = gg_prior(alpha[-1], scale[-1])
+        loop = run_average_posterior(draws, prior, n_boot=n_boot)
         eta.append(loop.eta)
         eta_se.append(loop.stderr)
+        if it > 0:
+            gb = likelihood_gain(draws, gg_prior(alpha[-2], scale[-2]), prior).numpy()
+            gain.append(float(gb.mean()))
+            gain_se.append(float(gb.std(ddof=1) / np.sqrt(len(gb))))
+            calm = calm + 1 if gain[-1] + Z_UPPER * gain_se[-1] < tol else 0
+            if calm >= patience and at < 0:
+                at = it
+        if (at >= 0 and not run_on) or it == max_iter:
+            break
         a, s = fit_generalized_gaussian(draws.numpy(), g)
         if not fit_shape:
             a = alpha[-1]
             s = _gg_scale(np.abs(draws.numpy().reshape(-1, N)), a)
-        steady = (
-            np.max(np.abs(a - alpha[-1])) < tol
-            and np.median(np.abs(np.log(s / scale[-1]))) < tol
-        )
-        calm = calm + 1 if steady else 0
         alpha.append(a)
         scale.append(s)
-        if calm >= patience:
-            break
     return PriorEMResult(
         np.array(alpha),
         np.array(scale),
         np.array(eta),
         np.array(eta_se),
-        calm >= patience,
+        np.array(gain),
+        np.array(gain_se),
+        at >= 0,
+        at,
         draws,
     )

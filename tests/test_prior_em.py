@@ -10,7 +10,13 @@ import torch
 from scipy import optimize, stats
 from stats import bonferroni, failure_rate, z_threshold
 
-from lvmkit.prior_em import fit_generalized_gaussian, posterior_sampler, run_prior_em
+from lvmkit.prior_em import (
+    fit_generalized_gaussian,
+    gg_prior,
+    likelihood_gain,
+    posterior_sampler,
+    run_prior_em,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
@@ -79,6 +85,50 @@ def test_gaussian_family_converges_to_the_marginal_likelihood_maximum():
     v_em = r.scale[-1] ** 2 / 2  # the variance of a Gaussian of scale s is s^2 / 2
     np.testing.assert_allclose(v_em, v_ml, rtol=0.03)
     np.testing.assert_array_equal(r.alpha, 2.0)
+
+
+def _gaussian_loglik(A, sigma, images, scale):
+    """Exact log p(I) per image under the Gaussian prior of scale s (variance s^2/2)."""
+    An = A.numpy()
+    cov = An @ np.diag(np.asarray(scale) ** 2 / 2) @ An.T + sigma**2 * np.eye(len(An))
+    return stats.multivariate_normal(np.zeros(len(An)), cov).logpdf(images.numpy())
+
+
+@failure_rate(1e-3, "z bound (Bonferroni over 200 images) on importance-sampling error")
+def test_likelihood_gain_is_the_exact_gaussian_marginal_likelihood_ratio():
+    A, sigma, images = _small_model()
+    images = images[:200]
+    s_old, s_new = (
+        np.sqrt(2 * np.array([0.5, 0.8, 2.0])),
+        np.sqrt(2 * np.array([0.2, 1, 3])),
+    )
+    g = torch.Generator().manual_seed(3)
+    draws = posterior_sampler(A, sigma, n_samples=4000, generator=g)(2.0, s_new, images)
+    old, new = gg_prior(np.full(3, 2.0), s_old), gg_prior(np.full(3, 2.0), s_new)
+    est = likelihood_gain(draws, old, new).numpy()
+    exact = _gaussian_loglik(A, sigma, images, s_new) - _gaussian_loglik(
+        A, sigma, images, s_old
+    )
+    w = torch.exp(old.log_prob(draws) - new.log_prob(draws))  # (M, B)
+    se = (w.std(0) / (w.mean(0) * np.sqrt(len(w)))).numpy()  # delta method, per image
+    assert np.all(np.abs(est - exact) < z_threshold(bonferroni(1e-3, 200)) * se)
+    assert np.mean(exact) > 0.05  # the step is a real gain, not a null case
+
+
+@failure_rate(1e-3, "MC-EM with 40 exact draws: its gains sum to the exact total gain")
+def test_em_gains_add_up_to_the_exact_likelihood_gain():
+    A, sigma, images = _small_model()
+    sample = posterior_sampler(
+        A, sigma, n_samples=40, generator=torch.Generator().manual_seed(4)
+    )
+    r = run_prior_em(sample, images, 2.0, 1.0, fit_shape=False, max_iter=40, tol=1e-3)
+    exact = np.mean(
+        _gaussian_loglik(A, sigma, images, r.scale[-1])
+        - _gaussian_loglik(A, sigma, images, r.scale[0])
+    )
+    assert r.gain.sum() == pytest.approx(exact, abs=4 * np.sqrt(np.sum(r.gain_se**2)))
+    assert np.all(r.gain[:3] > 0)  # EM ascends
+    assert len(r.gain) == len(r.alpha) - 1 == len(r.eta) - 1
 
 
 @pytest.mark.parametrize("method", ["gibbs", "hmc"])

@@ -1803,6 +1803,24 @@ CASES += [
         ),
     ),
     C(
+        "prior_em.likelihood_gain",
+        "draws",
+        "NaN",
+        lambda: prior_em.likelihood_gain(
+            torch.full((2, 3, 2), float("nan")),
+            prior_em.gg_prior(np.ones(2), np.ones(2)),
+            prior_em.gg_prior(np.ones(2), np.ones(2)),
+        ),
+    ),
+    C(
+        "prior_em.likelihood_gain",
+        "old",
+        "a torch Distribution",
+        lambda: prior_em.likelihood_gain(
+            torch.zeros(2, 3, 2), None, prior_em.gg_prior(np.ones(2), np.ones(2))
+        ),
+    ),
+    C(
         "prior_em.run_prior_em",
         "max_iter",
         "non-positive count",
@@ -1864,7 +1882,7 @@ CASES += [
         f"{_P2}.plot_prior_em",
         "steps_alpha",
         "a list",
-        lambda: p2c.plot_prior_em([1.0], {}),
+        lambda: p2c.plot_prior_em([1.0], {}, np.zeros((1, 2))),
     ),
 ]
 

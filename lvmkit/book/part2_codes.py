@@ -240,22 +240,10 @@ def plot_energy_correlations(observed, shuffled, A, top_pairs):
     return ax, ax2
 
 
-def plot_prior_em(
-    steps_alpha: dict, steps_eta: dict, check_eta=None, check_steps=None, hmc=None
-):
-    """Left: the group shapes along ``r <- q`` per replicate; right: eta per step, the
-    sampler check's eta on model data at ``check_steps`` (default: every step), and
-    HMC's, ``hmc = (steps, eta (n, 2))``, if given."""
-    import matplotlib.pyplot as plt
-
-    if not isinstance(steps_alpha, dict) or not isinstance(steps_eta, dict):
-        raise TypeError("steps_alpha and steps_eta must be dicts (replicate -> array)")
-
-    _fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
-    for (label, a), c in zip(
-        steps_alpha.items(), ["C0", "C1", "C2", "C3"] * 4, strict=False
-    ):
-        for k, traj in enumerate(a):
+def _lines(ax, series: dict, colors) -> None:
+    """One line per replicate, one colour and one legend entry per label."""
+    for (label, runs), c in zip(series.items(), colors, strict=False):
+        for k, traj in enumerate(runs):
             ax.plot(
                 np.arange(len(traj)),
                 traj,
@@ -265,35 +253,48 @@ def plot_prior_em(
                 label=label if k == 0 else None,
                 alpha=0.8,
             )
+
+
+def plot_prior_em(
+    steps_alpha: dict,
+    steps_gain: dict,
+    check_eta,
+    check_steps=None,
+    *,
+    tol: float | None = None,
+    hmc=None,
+):
+    """Three panels along ``r <- q``. Left: the group shapes per replicate; middle: the
+    log-likelihood gain per image of each step (label -> per-replicate arrays), with the
+    criterion's tolerance ``tol``; right: the sampler check's eta on model data, rows
+    ``(eta, se)`` at ``check_steps`` (default: every step), and HMC's,
+    ``hmc = (steps, eta (n, 2))``, if given."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(steps_alpha, dict) or not isinstance(steps_gain, dict):
+        raise TypeError("steps_alpha and steps_gain must be dicts (label -> arrays)")
+    check_eta = np.asarray(check_eta, dtype=float)
+    _fig, (ax, ax2, ax3) = plt.subplots(1, 3, figsize=(11, 3.4), layout="constrained")
+    _lines(ax, steps_alpha, ["C0", "C1", "C2", "C3"])
     ax.set_xlabel("step of r <- q")
     ax.set_ylabel("shape alpha of the group")
-    ax.legend(fontsize=7)
-    for (label, e), c in zip(steps_eta.items(), ["C0", "C4"], strict=False):
-        for k, traj in enumerate(e):
-            ax2.plot(
-                np.arange(len(traj)),
-                traj,
-                "-",
-                color=c,
-                lw=1,
-                label=label if k == 0 else None,
-            )
-    if check_eta is not None:
-        at = np.arange(len(check_eta)) if check_steps is None else check_steps
-        ax2.errorbar(
-            at,
-            check_eta[:, 0],
-            check_eta[:, 1],
-            fmt="k.",
-            ms=4,
-            label="sampler check: eta on model data",
-        )
+    ax.legend(fontsize=8)
+    _lines(ax2, steps_gain, ["C0", "C4"])
+    if tol is not None:
+        ax2.axhline(tol, color="k", ls="--", lw=1, label="tolerance")
+    ax2.set_yscale("symlog", linthresh=0.01)
+    ax2.set_ylim(bottom=-0.02)  # gains below -0.01 are rare: no room for them
+    ax2.set_xlabel("M step")
+    ax2.set_ylabel("log-likelihood gain (nats/image)")
+    ax2.legend(fontsize=8)
+    at = np.arange(len(check_eta)) if check_steps is None else check_steps
+    ax3.errorbar(at, check_eta[:, 0], check_eta[:, 1], fmt="k.", ms=4, label="Gibbs")
     if hmc is not None:
-        ax2.plot(
-            hmc[0], hmc[1][:, 0], "x", color="C3", ms=5, label="the same check for HMC"
-        )
-    ax2.set_yscale("symlog", linthresh=1.0)
-    ax2.set_xlabel("step of r <- q")
-    ax2.set_ylabel("eta (nats)")
-    ax2.legend(fontsize=7)
-    return ax, ax2
+        ax3.plot(hmc[0], hmc[1][:, 0], "x", color="C3", ms=5, label="HMC")
+    ax3.axhline(0, color="0.6", lw=0.8)
+    ax3.set_yscale("symlog", linthresh=1.0)
+    ax3.set_ylim(bottom=-0.5)
+    ax3.set_xlabel("step of r <- q (prior checked)")
+    ax3.set_ylabel("eta on model data (nats)")
+    ax3.legend(fontsize=8, loc="center right")
+    return ax, ax2, ax3
