@@ -62,15 +62,6 @@ def _check_k(k: int, n: int) -> int:
     return validation.check_int("k", k, 1, n - 1)
 
 
-def _check_distribution(name: str, d) -> Distribution:
-    if not isinstance(d, Distribution):
-        raise TypeError(
-            f"{name} must be a torch.distributions.Distribution, got "
-            f"{validation.describe(d)}"
-        )
-    return d
-
-
 def kl_gaussian(p: Distribution, q: Distribution) -> torch.Tensor:
     r"""Exact KL(p || q) between two Gaussians (any batch shape).
 
@@ -194,8 +185,8 @@ def kl_monte_carlo(
         batch shape is not done: the batch must be empty).
     """
     n = validation.check_int("n", n, 2)
-    _check_distribution("p", p)
-    _check_distribution("q", q)
+    validation.check_distribution("p", p)
+    validation.check_distribution("q", q)
     if p.batch_shape != torch.Size():
         raise ValueError(
             f"p must have an empty batch shape, got {tuple(p.batch_shape)}"

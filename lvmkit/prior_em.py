@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
+from scipy.stats import norm
 from torch.distributions import Independent
 
 from lvmkit import validation
@@ -273,7 +274,7 @@ class PriorEMResult(NamedTuple):
 
 
 #: One-sided 95 % normal quantile of the stopping rule's upper bound.
-Z_UPPER = 1.6448536269514722
+Z_UPPER = float(norm.ppf(0.95))
 
 
 def likelihood_gain(draws: torch.Tensor, old: Independent, new: Independent):
@@ -298,12 +299,8 @@ def likelihood_gain(draws: torch.Tensor, old: Independent, new: Independent):
         The estimates per image, shape ``(B,)`` (nats).
     """
     draws = validation.as_float_tensor("draws", draws, ndim=3)
-    for name, prior in (("old", old), ("new", new)):
-        if not isinstance(prior, torch.distributions.Distribution):
-            raise TypeError(
-                f"{name} must be a torch Distribution (e.g. gg_prior(alpha, scale)), "
-                f"got {type(prior).__name__}"
-            )
+    validation.check_distribution("old", old)
+    validation.check_distribution("new", new)
     u = old.log_prob(draws) - new.log_prob(draws)  # (M, B)
     return -(torch.logsumexp(u, 0) - np.log(u.shape[0]))
 

@@ -342,6 +342,15 @@ def check_gram(
         )
 
 
+def check_distribution(name: str, value) -> torch.distributions.Distribution:
+    """``value`` itself, if it is a ``torch.distributions.Distribution``."""
+    if not isinstance(value, torch.distributions.Distribution):
+        raise TypeError(
+            f"{name} must be a torch.distributions.Distribution, got {describe(value)}"
+        )
+    return value
+
+
 def check_callable(name: str, value) -> None:
     """``value`` must be callable (a function, a rule, a log density)."""
     if not callable(value):

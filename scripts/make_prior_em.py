@@ -14,7 +14,7 @@ lvmkit.mcmc.gibbs: 100 warm-up sweeps, 10 draws thinned by 2, each chain restart
 the last draw of the previous step).
 Criterion (lvmkit.prior_em.run_prior_em): for 3 consecutive M steps the upper 95 % bound
 of the log marginal likelihood gain per image (importance sampling on the next E step's
-draws, lvmkit.prior_em.likelihood_gain) is below TOL_NATS nats. Every run goes on to
+draws, lvmkit.prior_em.likelihood_gain) is below TOL nats. Every run goes on to
 MAX_ITER M steps after that (run_on) to show what the criterion stopped; the step at
 which it first held is stored as {family}_{k}_converged_at.
 Sampler check at every prior replicate 0 visits: 300 images drawn from the model with
@@ -43,14 +43,13 @@ from lvmkit.lasso import lasso
 from lvmkit.patches import natural_patches
 from lvmkit.prior_em import gg_prior, posterior_sampler, run_prior_em
 
-TOL_NATS = 0.1  # nats per image, i.e. 30 nats over the 300 patches
 OUT = Path(__file__).resolve().parents[1] / "data" / "prior_em.npz"
 N_PATCHES, SEEDS, N_GROUPS, MAX_ITER, TOL, PATIENCE = (
     300,
     (10, 11, 12, 13, 14),
     4,
     60,
-    TOL_NATS,
+    0.1,  # TOL: nats per image, i.e. 30 nats over the 300 patches
     3,
 )
 SAMPLER = {"n_samples": 10, "n_warmup": 100, "thin": 2}

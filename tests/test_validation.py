@@ -1815,7 +1815,7 @@ CASES += [
     C(
         "prior_em.likelihood_gain",
         "old",
-        "a torch Distribution",
+        "a torch.distributions.Distribution",
         lambda: prior_em.likelihood_gain(
             torch.zeros(2, 3, 2), None, prior_em.gg_prior(np.ones(2), np.ones(2))
         ),
